@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/tportal/tportal/internal/api/courseprovider"
+	"github.com/tportal/tportal/internal/auth"
+	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/providercall"
+	"github.com/tportal/tportal/internal/server"
+	"github.com/tportal/tportal/internal/store"
+)
+
+// serveConfig is everything `tportal serve` (and the demo's portal) is configured by.
+type serveConfig struct {
+	dbFlags
+	addr             string
+	allowPrivateURLs bool
+	defaultTimeZone  string
+	trustForwarded   bool
+	shutdownGrace    time.Duration
+	logFormat        string
+	logLevel         string
+}
+
+func (c *serveConfig) register(fs *flag.FlagSet) {
+	c.dbFlags.register(fs)
+	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
+	fs.BoolVar(&c.allowPrivateURLs, "allow-private-urls", false, "allow provider URLs on loopback, private and link-local addresses (demo, tests)")
+	fs.StringVar(&c.defaultTimeZone, "default-time-zone", "Europe/Oslo", "IANA time zone of classes that name none")
+	fs.BoolVar(&c.trustForwarded, "trust-forwarded", false, "behind a reverse proxy: take the client address from X-Forwarded-For")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long a shutdown waits for requests in flight")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// portal is a wired portal: storage, services and the HTTP handler.
+type portal struct {
+	db      *store.DB
+	catalog *catalog.Service
+	handler http.Handler
+	logger  *slog.Logger
+}
+
+func (c *serveConfig) check() error {
+	if _, err := time.LoadLocation(c.defaultTimeZone); err != nil || c.defaultTimeZone == "Local" {
+		return fmt.Errorf("--default-time-zone %q is not an IANA time zone", c.defaultTimeZone)
+	}
+	return nil
+}
+
+// openPortal opens the database and wires the services and handlers.
+func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*portal, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, c.url())
+	if err != nil {
+		return nil, err
+	}
+	cat := newCatalog(db, c)
+	reg := server.NewRegistry()
+	api := &courseprovider.API{Catalog: cat, Auth: auth.New(db), TrustForwarded: c.trustForwarded}
+	h := server.Handler(db, reg, server.NewMetrics(reg), logger, api)
+	return &portal{db: db, catalog: cat, handler: h, logger: logger}, nil
+}
+
+func newCatalog(db *store.DB, c serveConfig) *catalog.Service {
+	allow := c.allowPrivateURLs
+	return &catalog.Service{
+		Store:       db,
+		DefaultZone: c.defaultTimeZone,
+		CheckURL:    func(u string) error { return providercall.CheckURL(u, allow) },
+	}
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var c serveConfig
+	fs := newFlags("serve", "tportal serve [flags]", stderr)
+	c.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	logger, err := newLogger(stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(logger)
+	p, err := openPortal(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer p.db.Close()
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("portal listening", "addr", ln.Addr().String(), "db", store.Redact(c.url()), "dialect", p.db.Dialect())
+	return server.Run(ctx, ln, p.handler, c.shutdownGrace, logger)
+}

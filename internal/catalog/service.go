@@ -1,0 +1,184 @@
+package catalog
+
+import (
+	"context"
+	"time"
+
+	"github.com/tportal/tportal/internal/errs"
+)
+
+// Store is the storage the catalog needs. Implementations do data access only: every
+// rule lives in Service. Not-found is an errs.NotFound error, never a zero value.
+type Store interface {
+	// CreateProvider stores p and sets its ID. A taken username is errs.Conflict.
+	CreateProvider(ctx context.Context, p *Provider) error
+	// ProviderByUsername returns errs.NotFound for an unknown username.
+	ProviderByUsername(ctx context.Context, username string) (Provider, error)
+	// ProviderByID returns errs.NotFound for an unknown id.
+	ProviderByID(ctx context.Context, id int64) (Provider, error)
+	// Providers lists every provider by username.
+	Providers(ctx context.Context) ([]Provider, error)
+	// ModifyProvider changes a provider atomically through fn.
+	ModifyProvider(ctx context.Context, username string, fn func(*Provider) error) (Provider, error)
+
+	// CreateCourse stores c and sets its ID. A provider's duplicate external id is errs.Conflict.
+	CreateCourse(ctx context.Context, c *Course) error
+	// Courses lists courses matching the filter, ordered by name.
+	Courses(ctx context.Context, filter CourseFilter) ([]Course, error)
+
+	// CreateClass stores c and sets its ID. A live class with the same external id in
+	// the course is errs.Conflict.
+	CreateClass(ctx context.Context, c *Class) error
+	// Classes lists a course's live (not deleted) classes, ordered by start date.
+	Classes(ctx context.Context, courseID int64) ([]Class, error)
+	// ModifyClass reads a live class, lets fn change it, and writes it back, holding a
+	// lock on the class meanwhile so concurrent changes never overwrite each other. An
+	// error from fn aborts without a change. Unknown is errs.NotFound.
+	ModifyClass(ctx context.Context, courseID int64, externalID string, fn func(*Class) error) (Class, error)
+	// DeleteClassIfUnbooked deletes the class if no booking was ever made on it, and
+	// reports whether it did.
+	DeleteClassIfUnbooked(ctx context.Context, classID int64) (bool, error)
+}
+
+// CourseFilter selects courses; nil fields do not filter.
+type CourseFilter struct {
+	ProviderID *int64
+	ExternalID *string
+}
+
+// Service applies the catalogue's rules: ownership, validation and the class lifecycle.
+type Service struct {
+	Store       Store
+	DefaultZone string             // time zone of classes that name none, e.g. Europe/Oslo
+	Now         func() time.Time   // the clock; time.Now when nil
+	CheckURL    func(string) error // checks a provider's registered URL; nil accepts any
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Courses returns the provider's courses.
+func (s *Service) Courses(ctx context.Context, p Provider) ([]Course, error) {
+	return s.Store.Courses(ctx, CourseFilter{ProviderID: &p.ID})
+}
+
+// Course returns the provider's course with the external id: errs.Forbidden when the
+// course belongs only to other providers, errs.NotFound when nobody has it.
+func (s *Service) Course(ctx context.Context, p Provider, externalCourseID string) (Course, error) {
+	courses, err := s.Store.Courses(ctx, CourseFilter{ExternalID: &externalCourseID})
+	if err != nil {
+		return Course{}, err
+	}
+	for _, c := range courses {
+		if c.ProviderID == p.ID {
+			return c, nil
+		}
+	}
+	if len(courses) > 0 {
+		return Course{}, errs.E(errs.Forbidden, "course %q belongs to another provider", externalCourseID)
+	}
+	return Course{}, errs.E(errs.NotFound, "no course with externalCourseId %q; ask Trainingportal to create it", externalCourseID)
+}
+
+// Classes returns the live classes of the provider's course, cancelled ones included.
+func (s *Service) Classes(ctx context.Context, p Provider, externalCourseID string) ([]Class, error) {
+	course, err := s.Course(ctx, p, externalCourseID)
+	if err != nil {
+		return nil, err
+	}
+	return s.Store.Classes(ctx, course.ID)
+}
+
+// AddClass publishes a new class of the provider's course.
+func (s *Service) AddClass(ctx context.Context, p Provider, externalCourseID string, f ClassFields) (Class, error) {
+	course, err := s.Course(ctx, p, externalCourseID)
+	if err != nil {
+		return Class{}, err
+	}
+	c, err := NewClass(course, f, s.DefaultZone)
+	if err != nil {
+		return Class{}, err
+	}
+	now := s.now()
+	c.CreatedAt, c.UpdatedAt = now, now
+	if err := s.Store.CreateClass(ctx, &c); err != nil {
+		if errs.Is(err, errs.Conflict) {
+			return Class{}, errs.E(errs.Conflict, "externalId %q already exists in course %q; use updateClass to change it", c.ExternalID, externalCourseID)
+		}
+		return Class{}, err
+	}
+	return c, nil
+}
+
+// UpdateClass changes the fields sent; a cancelled class must be restored first.
+func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID string, f ClassFields) (Class, error) {
+	if f.ExternalID == nil || *f.ExternalID == "" {
+		return Class{}, errs.E(errs.Invalid, "externalId: is required")
+	}
+	course, err := s.Course(ctx, p, externalCourseID)
+	if err != nil {
+		return Class{}, err
+	}
+	return s.modifyClass(ctx, course, *f.ExternalID, func(c *Class) error {
+		if c.Cancelled() {
+			return errs.E(errs.Conflict, "class %q is cancelled; restore it with restoreClass before updating it", c.ExternalID)
+		}
+		if err := c.Apply(f); err != nil {
+			return err
+		}
+		c.UpdatedAt = s.now()
+		return nil
+	})
+}
+
+// CancelClass cancels a published class. A class nobody ever booked is deleted at once;
+// one with bookings is kept (restorable) until the sweep deletes it.
+func (s *Service) CancelClass(ctx context.Context, p Provider, externalCourseID, externalClassID string) (Class, error) {
+	course, err := s.Course(ctx, p, externalCourseID)
+	if err != nil {
+		return Class{}, err
+	}
+	c, err := s.modifyClass(ctx, course, externalClassID, func(c *Class) error {
+		if c.Cancelled() {
+			return errs.E(errs.Conflict, "class %q is already cancelled", c.ExternalID)
+		}
+		now := s.now()
+		c.CancelledAt, c.UpdatedAt = &now, now
+		return nil
+	})
+	if err != nil {
+		return Class{}, err
+	}
+	if _, err := s.Store.DeleteClassIfUnbooked(ctx, c.ID); err != nil {
+		return Class{}, err
+	}
+	return c, nil
+}
+
+// RestoreClass publishes a cancelled class again: errs.NotFound when it is unknown or
+// already deleted, errs.Conflict when it is published.
+func (s *Service) RestoreClass(ctx context.Context, p Provider, externalCourseID, externalClassID string) (Class, error) {
+	course, err := s.Course(ctx, p, externalCourseID)
+	if err != nil {
+		return Class{}, err
+	}
+	return s.modifyClass(ctx, course, externalClassID, func(c *Class) error {
+		if !c.Cancelled() {
+			return errs.E(errs.Conflict, "class %q is published; there is nothing to restore", c.ExternalID)
+		}
+		c.CancelledAt, c.UpdatedAt = nil, s.now()
+		return nil
+	})
+}
+
+func (s *Service) modifyClass(ctx context.Context, course Course, externalClassID string, fn func(*Class) error) (Class, error) {
+	c, err := s.Store.ModifyClass(ctx, course.ID, externalClassID, fn)
+	if errs.Is(err, errs.NotFound) {
+		return Class{}, errs.E(errs.NotFound, "no class with externalId %q in course %q; create it with addClass", externalClassID, course.ExternalID)
+	}
+	return c, err
+}

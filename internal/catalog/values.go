@@ -1,0 +1,163 @@
+package catalog
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Date is a calendar date without a time zone, as the API's yyyy-MM-dd fields carry it.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// ParseDate reads a yyyy-MM-dd date.
+func ParseDate(s string) (Date, error) {
+	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))
+	if err != nil {
+		return Date{}, fmt.Errorf("%q is not a date in the form yyyy-MM-dd", s)
+	}
+	return DateOf(t), nil
+}
+
+// DateOf returns the calendar date of t in t's location.
+func DateOf(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// String formats the date as yyyy-MM-dd.
+func (d Date) String() string {
+	if d.IsZero() {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+}
+
+// IsZero reports whether d is the zero Date.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// Compare returns -1, 0 or +1 as d is before, equal to or after e.
+func (d Date) Compare(e Date) int {
+	switch {
+	case d.Year != e.Year:
+		return cmpInt(d.Year, e.Year)
+	case d.Month != e.Month:
+		return cmpInt(int(d.Month), int(e.Month))
+	default:
+		return cmpInt(d.Day, e.Day)
+	}
+}
+
+// At returns the instant of the given wall-clock time on d in loc. Go resolves wall
+// times that a daylight-saving change skips or repeats to a well-defined instant.
+func (d Date) At(clock TimeOfDay, loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, clock.Hour, clock.Minute, clock.Second, 0, loc)
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// TimeOfDay is a wall-clock time, local to a class's venue.
+type TimeOfDay struct {
+	Hour, Minute, Second int
+}
+
+// ParseTimeOfDay reads HH:mm or HH:mm:ss.
+func ParseTimeOfDay(s string) (TimeOfDay, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"15:04", "15:04:05"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return TimeOfDay{t.Hour(), t.Minute(), t.Second()}, nil
+		}
+	}
+	return TimeOfDay{}, fmt.Errorf("%q is not a time in the form HH:mm", s)
+}
+
+// String formats the time as HH:mm, or HH:mm:ss when it has seconds.
+func (t TimeOfDay) String() string {
+	if t.Second != 0 {
+		return fmt.Sprintf("%02d:%02d:%02d", t.Hour, t.Minute, t.Second)
+	}
+	return fmt.Sprintf("%02d:%02d", t.Hour, t.Minute)
+}
+
+func (t TimeOfDay) seconds() int { return t.Hour*3600 + t.Minute*60 + t.Second }
+
+// Currencies are the currencies a class price may be in.
+var Currencies = []string{"NOK", "EUR", "USD", "GBP"}
+
+// Money is an exact amount in minor units (øre, cents, pence) of a currency.
+type Money struct {
+	Currency string
+	Minor    int64
+}
+
+// maxMinor bounds amounts far above any course price, so arithmetic never overflows.
+const maxMinor = 1_000_000_000_000
+
+// ParseCurrency checks a currency code against Currencies.
+func ParseCurrency(s string) (string, error) {
+	c := strings.ToUpper(strings.TrimSpace(s))
+	for _, ok := range Currencies {
+		if c == ok {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("%q is not one of %s", s, strings.Join(Currencies, ", "))
+}
+
+// ParseAmount reads a non-negative decimal amount with at most two decimals, with '.'
+// or ',' as the decimal separator, into minor units. It never goes through a float.
+func ParseAmount(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	bad := fmt.Errorf("%q is not an amount like 1250 or 1250.50 (non-negative, at most two decimals)", s)
+	if s == "" {
+		return 0, bad
+	}
+	whole, frac, hasFrac := strings.Cut(strings.Replace(s, ",", ".", 1), ".")
+	if whole == "" || !allDigits(whole) || (hasFrac && (len(frac) == 0 || len(frac) > 2 || !allDigits(frac))) {
+		return 0, bad
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > maxMinor/100 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	var f int64
+	if hasFrac {
+		f, _ = strconv.ParseInt(frac, 10, 64)
+		if len(frac) == 1 {
+			f *= 10
+		}
+	}
+	return w*100 + f, nil
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Amount formats the amount with two decimals and a '.' separator, e.g. "1250.50".
+func (m Money) Amount() string {
+	return fmt.Sprintf("%d.%02d", m.Minor/100, m.Minor%100)
+}
+
+// Address is where a class takes place.
+type Address struct {
+	Line1, Line2, City, ZipCode, Country string
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/tportal/tportal/internal/catalog"
+)
+
+var _ catalog.Store = (*DB)(nil)
+
+const providerColumns = `id, name, username, password_hash, reserve_url, cancel_url, secret, created_at`
+
+func scanProvider(row interface{ Scan(...any) error }) (catalog.Provider, error) {
+	var p catalog.Provider
+	var created int64
+	err := row.Scan(&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created)
+	p.CreatedAt = fromMillis(created)
+	return p, err
+}
+
+// CreateProvider implements catalog.Store.
+func (s *DB) CreateProvider(ctx context.Context, p *catalog.Provider) error {
+	err := s.db.QueryRowContext(ctx, `
+		INSERT INTO providers (name, username, password_hash, reserve_url, cancel_url, secret, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		p.Name, p.Username, p.PasswordHash, p.ReserveURL, p.CancelURL, p.Secret, millis(p.CreatedAt)).Scan(&p.ID)
+	return mapErr(err, "provider "+p.Username)
+}
+
+// ProviderByUsername implements catalog.Store.
+func (s *DB) ProviderByUsername(ctx context.Context, username string) (catalog.Provider, error) {
+	p, err := scanProvider(s.db.QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE username = $1`, username))
+	return p, mapErr(err, "provider "+username)
+}
+
+// ProviderByID implements catalog.Store.
+func (s *DB) ProviderByID(ctx context.Context, id int64) (catalog.Provider, error) {
+	p, err := scanProvider(s.db.QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, id))
+	return p, mapErr(err, "provider")
+}
+
+// Providers implements catalog.Store.
+func (s *DB) Providers(ctx context.Context) ([]catalog.Provider, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+providerColumns+` FROM providers ORDER BY username`)
+	if err != nil {
+		return nil, mapErr(err, "list providers")
+	}
+	defer rows.Close()
+	var out []catalog.Provider
+	for rows.Next() {
+		p, err := scanProvider(rows)
+		if err != nil {
+			return nil, mapErr(err, "list providers")
+		}
+		out = append(out, p)
+	}
+	return out, mapErr(rows.Err(), "list providers")
+}
+
+// ModifyProvider implements catalog.Store.
+func (s *DB) ModifyProvider(ctx context.Context, username string, fn func(*catalog.Provider) error) (catalog.Provider, error) {
+	var p catalog.Provider
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		p, err = scanProvider(tx.QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE username = $1`+s.dialect.forUpdate, username))
+		if err != nil {
+			return mapErr(err, "provider "+username)
+		}
+		if err := fn(&p); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			UPDATE providers SET name = $1, password_hash = $2, reserve_url = $3, cancel_url = $4, secret = $5
+			WHERE id = $6`, p.Name, p.PasswordHash, p.ReserveURL, p.CancelURL, p.Secret, p.ID)
+		return mapErr(err, "update provider "+username)
+	})
+	return p, err
+}
+
+// CreateCourse implements catalog.Store.
+func (s *DB) CreateCourse(ctx context.Context, c *catalog.Course) error {
+	err := s.db.QueryRowContext(ctx, `
+		INSERT INTO courses (provider_id, external_id, name, description, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		c.ProviderID, c.ExternalID, c.Name, c.Description, millis(c.CreatedAt)).Scan(&c.ID)
+	return mapErr(err, "course "+c.ExternalID)
+}
+
+// Courses implements catalog.Store.
+func (s *DB) Courses(ctx context.Context, f catalog.CourseFilter) ([]catalog.Course, error) {
+	var where []string
+	var args []any
+	if f.ProviderID != nil {
+		args = append(args, *f.ProviderID)
+		where = append(where, "provider_id = $"+itoa(len(args)))
+	}
+	if f.ExternalID != nil {
+		args = append(args, *f.ExternalID)
+		where = append(where, "external_id = $"+itoa(len(args)))
+	}
+	q := `SELECT id, provider_id, external_id, name, description, created_at FROM courses`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.db.QueryContext(ctx, q+" ORDER BY name, id", args...)
+	if err != nil {
+		return nil, mapErr(err, "list courses")
+	}
+	defer rows.Close()
+	var out []catalog.Course
+	for rows.Next() {
+		var c catalog.Course
+		var created int64
+		if err := rows.Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created); err != nil {
+			return nil, mapErr(err, "list courses")
+		}
+		c.CreatedAt = fromMillis(created)
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err(), "list courses")
+}

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strconv"
+
+	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
+)
+
+const classColumns = `cl.id, cl.course_id, co.external_id, cl.external_id, cl.location, cl.available_seats,
+	cl.enrollment_deadline, cl.cancellation_deadline, cl.start_date, cl.start_time, cl.end_date, cl.end_time,
+	cl.time_zone, cl.address_line1, cl.address_line2, cl.city, cl.zip_code, cl.country,
+	cl.currency, cl.amount_minor, cl.send_schedule_info, cl.cancelled_at, cl.created_at, cl.updated_at`
+
+const classFrom = ` FROM classes cl JOIN courses co ON co.id = cl.course_id `
+
+func scanClass(row interface{ Scan(...any) error }) (catalog.Class, error) {
+	var (
+		c                                  catalog.Class
+		enroll, cancel, startDate, endDate string
+		startTime, endTime                 sql.NullString
+		cancelled                          sql.NullInt64
+		created, updated                   int64
+	)
+	err := row.Scan(&c.ID, &c.CourseID, &c.CourseExternalID, &c.ExternalID, &c.Location, &c.AvailableSeats,
+		&enroll, &cancel, &startDate, &startTime, &endDate, &endTime,
+		&c.TimeZone, &c.Address.Line1, &c.Address.Line2, &c.Address.City, &c.Address.ZipCode, &c.Address.Country,
+		&c.Price.Currency, &c.Price.Minor, &c.SendScheduleInfo, &cancelled, &created, &updated)
+	if err != nil {
+		return c, err
+	}
+	// The values were validated before they were written; a parse failure here means
+	// someone edited the database by hand, which the error surfaces.
+	for _, d := range []struct {
+		s   string
+		dst *catalog.Date
+	}{{enroll, &c.EnrollmentDeadline}, {cancel, &c.CancellationDeadline}, {startDate, &c.StartDate}, {endDate, &c.EndDate}} {
+		if *d.dst, err = catalog.ParseDate(d.s); err != nil {
+			return c, err
+		}
+	}
+	for _, t := range []struct {
+		s   sql.NullString
+		dst **catalog.TimeOfDay
+	}{{startTime, &c.StartTime}, {endTime, &c.EndTime}} {
+		if !t.s.Valid {
+			continue
+		}
+		v, err := catalog.ParseTimeOfDay(t.s.String)
+		if err != nil {
+			return c, err
+		}
+		*t.dst = &v
+	}
+	c.CancelledAt = timePtr(cancelled)
+	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return c, nil
+}
+
+func nullClock(t *catalog.TimeOfDay) sql.NullString {
+	if t == nil {
+		return sql.NullString{}
+	}
+	return sql.NullString{String: t.String(), Valid: true}
+}
+
+// CreateClass implements catalog.Store.
+func (s *DB) CreateClass(ctx context.Context, c *catalog.Class) error {
+	err := s.db.QueryRowContext(ctx, `
+		INSERT INTO classes (course_id, external_id, location, available_seats,
+			enrollment_deadline, cancellation_deadline, start_date, start_time, end_date, end_time, time_zone,
+			starts_at, enrollment_closes_at, cancellation_closes_at,
+			address_line1, address_line2, city, zip_code, country, currency, amount_minor,
+			send_schedule_info, cancelled_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
+		RETURNING id`,
+		c.CourseID, c.ExternalID, c.Location, c.AvailableSeats,
+		c.EnrollmentDeadline.String(), c.CancellationDeadline.String(), c.StartDate.String(), nullClock(c.StartTime),
+		c.EndDate.String(), nullClock(c.EndTime), c.TimeZone,
+		millis(c.StartsAt()), millis(c.EnrollmentClosesAt()), millis(c.CancellationClosesAt()),
+		c.Address.Line1, c.Address.Line2, c.Address.City, c.Address.ZipCode, c.Address.Country,
+		c.Price.Currency, c.Price.Minor, c.SendScheduleInfo, nullMillis(c.CancelledAt),
+		millis(c.CreatedAt), millis(c.UpdatedAt)).Scan(&c.ID)
+	return mapErr(err, "class "+c.ExternalID)
+}
+
+// Classes implements catalog.Store.
+func (s *DB) Classes(ctx context.Context, courseID int64) ([]catalog.Class, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+classColumns+classFrom+`
+		WHERE cl.course_id = $1 AND cl.deleted_at IS NULL ORDER BY cl.starts_at, cl.external_id`, courseID)
+	if err != nil {
+		return nil, mapErr(err, "list classes")
+	}
+	defer rows.Close()
+	var out []catalog.Class
+	for rows.Next() {
+		c, err := scanClass(rows)
+		if err != nil {
+			return nil, mapErr(err, "list classes")
+		}
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err(), "list classes")
+}
+
+// ModifyClass implements catalog.Store.
+func (s *DB) ModifyClass(ctx context.Context, courseID int64, externalID string, fn func(*catalog.Class) error) (catalog.Class, error) {
+	var c catalog.Class
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = scanClass(tx.QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
+			WHERE cl.course_id = $1 AND cl.external_id = $2 AND cl.deleted_at IS NULL`+s.lockClause("cl"), courseID, externalID))
+		if err != nil {
+			return mapErr(err, "class "+externalID)
+		}
+		if err := fn(&c); err != nil {
+			return err
+		}
+		return s.writeClass(ctx, tx, &c)
+	})
+	return c, err
+}
+
+// lockClause locks the rows of one table of a join (PostgreSQL); SQLite's immediate
+// transactions already hold the write lock.
+func (s *DB) lockClause(table string) string {
+	if s.dialect.forUpdate == "" {
+		return ""
+	}
+	return s.dialect.forUpdate + " OF " + table
+}
+
+func (s *DB) writeClass(ctx context.Context, tx *sql.Tx, c *catalog.Class) error {
+	res, err := tx.ExecContext(ctx, `
+		UPDATE classes SET location = $1, available_seats = $2,
+			enrollment_deadline = $3, cancellation_deadline = $4, start_date = $5, start_time = $6,
+			end_date = $7, end_time = $8, time_zone = $9,
+			starts_at = $10, enrollment_closes_at = $11, cancellation_closes_at = $12,
+			address_line1 = $13, address_line2 = $14, city = $15, zip_code = $16, country = $17,
+			currency = $18, amount_minor = $19, send_schedule_info = $20, cancelled_at = $21, updated_at = $22
+		WHERE id = $23`,
+		c.Location, c.AvailableSeats,
+		c.EnrollmentDeadline.String(), c.CancellationDeadline.String(), c.StartDate.String(), nullClock(c.StartTime),
+		c.EndDate.String(), nullClock(c.EndTime), c.TimeZone,
+		millis(c.StartsAt()), millis(c.EnrollmentClosesAt()), millis(c.CancellationClosesAt()),
+		c.Address.Line1, c.Address.Line2, c.Address.City, c.Address.ZipCode, c.Address.Country,
+		c.Price.Currency, c.Price.Minor, c.SendScheduleInfo, nullMillis(c.CancelledAt), millis(c.UpdatedAt), c.ID)
+	if err != nil {
+		return mapErr(err, "update class "+c.ExternalID)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errs.E(errs.NotFound, "class %q: not found", c.ExternalID)
+	}
+	return nil
+}
+
+// DeleteClassIfUnbooked implements catalog.Store. A class never booked has nothing to
+// keep, so its row goes; the booking engine marks a class ever_booked in the same
+// transaction that takes its first seat.
+func (s *DB) DeleteClassIfUnbooked(ctx context.Context, classID int64) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM classes WHERE id = $1 AND NOT ever_booked`, classID)
+	if err != nil {
+		return false, mapErr(err, "delete class")
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

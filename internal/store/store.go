@@ -1,0 +1,219 @@
+// Package store keeps tportal's data in SQLite (embedded, the default) or PostgreSQL
+// (several portal instances sharing one database). The SQL is written once where the
+// dialects agree; the few places where they differ go through the dialect type. Each
+// dialect has its own versioned migrations, embedded and applied at Open.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/tportal/tportal/internal/errs"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// dialect holds what differs between the databases.
+type dialect struct {
+	name      string
+	goose     goose.Dialect
+	forUpdate string // row-lock suffix of a SELECT; SQLite locks the database per write transaction instead
+}
+
+var (
+	sqliteDialect   = dialect{name: "sqlite", goose: goose.DialectSQLite3, forUpdate: ""}
+	postgresDialect = dialect{name: "postgres", goose: goose.DialectPostgres, forUpdate: " FOR UPDATE"}
+)
+
+// DB is tportal's storage. It implements the store interfaces of the domain packages.
+type DB struct {
+	db      *sql.DB
+	dialect dialect
+}
+
+// Open connects to the database named by dbURL, `sqlite:PATH` or `postgres://…`, and
+// applies pending migrations. PATH's folder is created when missing.
+func Open(ctx context.Context, dbURL string) (*DB, error) {
+	var (
+		db  *sql.DB
+		d   dialect
+		err error
+	)
+	switch {
+	case strings.HasPrefix(dbURL, "sqlite:"):
+		db, err = openSQLite(strings.TrimPrefix(dbURL, "sqlite:"))
+		d = sqliteDialect
+	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+		db, err = sql.Open("pgx", dbURL)
+		d = postgresDialect
+		if err == nil {
+			db.SetMaxOpenConns(20)
+			db.SetMaxIdleConns(20)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
+	default:
+		return nil, fmt.Errorf("store: database URL %q is neither sqlite:PATH nor postgres://…", Redact(dbURL))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", Redact(dbURL), err)
+	}
+	s := &DB{db: db, dialect: d}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openSQLite(path string) (*sql.DB, error) {
+	if path == "" {
+		return nil, errors.New("empty path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	// WAL lets readers run beside the writer; _txlock=immediate takes the write lock
+	// when a transaction begins, so read-modify-write transactions serialise instead of
+	// failing to upgrade their lock; busy_timeout waits for it rather than erroring.
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(8)
+	return db, db.Ping()
+}
+
+func (s *DB) migrate(ctx context.Context) error {
+	dir, err := fs.Sub(migrations, "migrations/"+s.dialect.name)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	var opts []goose.ProviderOption
+	if s.dialect.name == "postgres" {
+		// Several instances may start at once; one migrates, the others wait.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("store: migration lock: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(s.dialect.goose, s.db, dir, opts...)
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for _, r := range results {
+		slog.InfoContext(ctx, "applied migration", "dialect", s.dialect.name, "version", r.Source.Version, "file", filepath.Base(r.Source.Path))
+	}
+	return nil
+}
+
+// Dialect names the database: "sqlite" or "postgres".
+func (s *DB) Dialect() string { return s.dialect.name }
+
+// Close closes the connections.
+func (s *DB) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers, for readiness probes.
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// SQL returns the underlying handle, for benchmarks and tests.
+func (s *DB) SQL() *sql.DB { return s.db }
+
+// tx runs fn in a transaction, committing when fn returns nil.
+func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return mapErr(err, "begin transaction")
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return mapErr(tx.Commit(), "commit")
+}
+
+// mapErr turns driver errors into errs codes at the storage boundary: unique violations
+// become Conflict, no rows NotFound, everything else Internal (with the cause for the log).
+func mapErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return errs.E(errs.NotFound, "%s: not found", what)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return &errs.Error{Code: errs.Conflict, Message: what + ": already exists", Err: err}
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		switch liteErr.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &errs.Error{Code: errs.Conflict, Message: what + ": already exists", Err: err}
+		}
+	}
+	return errs.Wrap(err, "store: %s", what)
+}
+
+// Redact removes the password from a database URL so it can be logged.
+func Redact(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil || u.User == nil {
+		return dbURL
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func nullMillis(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+func timePtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromMillis(n.Int64)
+	return &t
+}
