@@ -1,0 +1,216 @@
+package providercall
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// Param is one parameter of a call: placed in the URL template where a
+// placeholder names it (or one of its aliases), otherwise appended as a
+// query parameter.
+type Param struct {
+	Name  string
+	Value string
+	// Aliases are further placeholder names for the same value, such as
+	// providerBookingReference for a cancel call's bookingReference. Aliases
+	// are never used as query parameter names.
+	Aliases []string
+}
+
+// ExpandURL builds the URL of a call from a registered URL template.
+//
+// A placeholder is a parameter name (or alias) in braces, matched in any
+// letter case: https://p.example/classes/{externalCourseClassId}/reserve.
+// Values are URL-encoded for where they stand (path or query); a placeholder
+// in the path must not be empty, as that would call another resource.
+// Placeholders in the scheme or host are refused, so booking data can never
+// choose the server called. Parameters not placed by the template are
+// appended as query parameters in the order given, skipping empty values and
+// names the template's own query already has; the template's own query
+// parameters are kept as written.
+func ExpandURL(template string, params []Param) (string, error) {
+	return expand(template, params, true)
+}
+
+func expand(template string, params []Param, appendRest bool) (string, error) {
+	lookup := map[string]int{}
+	for i, p := range params {
+		lookup[strings.ToLower(p.Name)] = i
+		for _, a := range p.Aliases {
+			lookup[strings.ToLower(a)] = i
+		}
+	}
+	placed := make([]bool, len(params))
+
+	hostEnd := authorityEnd(template)
+	var sb strings.Builder
+	query := false // whether we are past the '?' (or in the fragment)
+	for i := 0; i < len(template); {
+		c := template[i]
+		if c == '?' || c == '#' {
+			query = true
+		}
+		if c != '{' {
+			sb.WriteByte(c)
+			i++
+			continue
+		}
+		end := strings.IndexByte(template[i+1:], '}')
+		if end < 0 || !isIdent(template[i+1:i+1+end]) {
+			sb.WriteByte(c) // a lone brace is not a placeholder
+			i++
+			continue
+		}
+		name := template[i+1 : i+1+end]
+		if i < hostEnd {
+			return "", fmt.Errorf("providercall: placeholder {%s} is not allowed in the scheme or host of %q", name, template)
+		}
+		idx, ok := lookup[strings.ToLower(name)]
+		if !ok {
+			return "", fmt.Errorf("providercall: unknown placeholder {%s} in %q", name, template)
+		}
+		placed[idx] = true
+		v := params[idx].Value
+		if query {
+			sb.WriteString(url.QueryEscape(v))
+		} else {
+			if v == "" {
+				return "", fmt.Errorf("providercall: placeholder {%s} in the path of %q has no value", name, template)
+			}
+			sb.WriteString(url.PathEscape(v))
+		}
+		i += end + 2
+	}
+
+	u, err := url.Parse(sb.String())
+	if err != nil {
+		return "", fmt.Errorf("providercall: invalid URL %q: %v", redactString(template), unwrapURLError(err))
+	}
+	if !appendRest {
+		return u.String(), nil
+	}
+	own, _ := url.ParseQuery(u.RawQuery) // a malformed template query is kept as is
+	var extra []string
+	for i, p := range params {
+		if placed[i] || p.Value == "" {
+			continue
+		}
+		if _, dup := own[p.Name]; dup {
+			continue
+		}
+		extra = append(extra, url.QueryEscape(p.Name)+"="+url.QueryEscape(p.Value))
+	}
+	if len(extra) > 0 {
+		if u.RawQuery != "" {
+			extra = append([]string{u.RawQuery}, extra...)
+		}
+		u.RawQuery = strings.Join(extra, "&")
+	}
+	u.ForceQuery = false
+	return u.String(), nil
+}
+
+// authorityEnd returns the index where the path starts in an absolute URL
+// template; placeholders before it would be in the scheme or host.
+func authorityEnd(s string) int {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		return 0 // no authority: url parsing will refuse the URL later
+	}
+	j := strings.IndexAny(s[i+3:], "/?#")
+	if j < 0 {
+		return len(s)
+	}
+	return i + 3 + j
+}
+
+func isIdent(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// secretWords mark query parameter names whose values must not reach the
+// journal or the logs; a provider may put an API key in its registered URL.
+var secretWords = []string{"password", "passwd", "secret", "token", "signature", "key", "auth", "credential", "session"}
+
+// secretNames are short names that would match too much as substrings.
+var secretNames = map[string]bool{"sig": true, "pwd": true, "pw": true, "pass": true}
+
+func isSecretName(name string) bool {
+	n := strings.ToLower(name)
+	if secretNames[n] {
+		return true
+	}
+	for _, w := range secretWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+const redacted = "REDACTED"
+
+// RedactURL returns raw with the values of secret-looking query parameters
+// (password, secret, token, signature, key, ...) and any userinfo password
+// replaced by REDACTED. It is what the journal and the logs record.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return redactString(raw)
+	}
+	if u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), redacted)
+		}
+	}
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			k, _, hasValue := strings.Cut(p, "=")
+			name, err := url.QueryUnescape(k)
+			if err != nil {
+				name = k
+			}
+			if hasValue && isSecretName(name) {
+				parts[i] = k + "=" + redacted
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	return u.String()
+}
+
+// redactString handles text that does not even parse as a URL: cut it at the
+// query and drop any userinfo, which is where secrets would be.
+func redactString(raw string) string {
+	s := raw
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i+1] + redacted
+	}
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		start := 0
+		if i := strings.Index(s, "://"); i >= 0 && i < at {
+			start = i + 3
+		}
+		s = s[:start] + redacted + s[at:]
+	}
+	return s
+}
