@@ -16,7 +16,6 @@ import (
 	"strings"
 	"syscall"
 	_ "time/tzdata" // class time zones work on machines without a zoneinfo database
-
 )
 
 const usage = `tportal — the Trainingportal course-provider integration, both sides.

@@ -89,6 +89,8 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch errs.CodeOf(err) {
 	case errs.Internal:
 		slog.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "err", err)
+	case errs.Unauthorized:
+		w.Header().Set("WWW-Authenticate", `Basic realm="tportal course-provider API", charset="UTF-8"`)
 	case errs.RateLimited:
 		w.Header().Set("Retry-After", "60")
 	case errs.Unavailable:
