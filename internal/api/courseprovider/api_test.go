@@ -22,7 +22,7 @@ import (
 
 // portal is a real portal over a real database, served by a real HTTP server.
 type portal struct {
-	t    *testing.T
+	t    testing.TB
 	db   *store.DB
 	base string // .../api/courseprovider/rest/v1/courses/get
 	// credentials of two providers: acme owns course BST, other owns course FA and
@@ -30,7 +30,7 @@ type portal struct {
 	acme, other url.Values
 }
 
-func newPortal(t *testing.T, dialect string) *portal {
+func newPortal(t testing.TB, dialect string) *portal {
 	t.Helper()
 	db := storetest.Open(t, dialect)
 	cat := &catalog.Service{Store: db, DefaultZone: "Europe/Oslo"}
