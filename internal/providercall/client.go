@@ -35,14 +35,14 @@ const acceptHeader = "application/json, application/xml;q=0.9"
 
 // Options configure a Client. The zero value is usable.
 type Options struct {
-	Timeout          time.Duration // total per call, including redirects and reading the body; default 10s
-	ConnectTimeout   time.Duration // per TCP connection attempt; default 3s
-	MaxBodyBytes     int64         // largest answer read; default 64 KiB
-	AllowPrivateURLs bool          // allow loopback/private/link-local/metadata targets (demo, tests)
-	Journal          Journal       // may be nil
-	Metrics          *Metrics      // may be nil
-	Now              func() time.Time
-	Logger           *slog.Logger // may be nil
+	Timeout          time.Duration    // total per call, including redirects and reading the body; default 10s
+	ConnectTimeout   time.Duration    // per TCP connection attempt; default 3s
+	MaxBodyBytes     int64            // largest answer read; default 64 KiB
+	AllowPrivateURLs bool             // allow loopback/private/link-local/metadata targets (demo, tests)
+	Journal          Journal          // may be nil
+	Metrics          *Metrics         // may be nil
+	Now              func() time.Time // the clock for signatures and journal times; default time.Now
+	Logger           *slog.Logger     // may be nil
 }
 
 // Client calls providers' reserve and cancel URLs. It is safe for concurrent
@@ -222,7 +222,7 @@ func (c *Client) do(ctx context.Context, kind Kind, t Target, tmpl string, param
 		return &CallError{Kind: kind, Reason: reason, HTTPStatus: rec.HTTPStatus, Err: err}
 	}
 	refuse := func(err error) *CallError {
-		cerr := fail(reasonOf(err), err)
+		cerr := fail(Reason(err), err)
 		cerr.Refused = true
 		return cerr
 	}
@@ -294,7 +294,7 @@ func (c *Client) do(ctx context.Context, kind Kind, t Target, tmpl string, param
 	}
 	success, msg, err := interpret(body)
 	if err != nil {
-		cerr := fail(reasonOf(err), err)
+		cerr := fail(Reason(err), err)
 		cerr.ProviderMessage = msg
 		return cerr
 	}
@@ -323,7 +323,7 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		return &redirectError{reason: fmt.Sprintf("provider redirected more than %d times", MaxRedirects)}
 	}
 	if err := checkTarget(req.URL, c.o.AllowPrivateURLs); err != nil {
-		return &redirectError{reason: "provider redirected to a refused URL: " + reasonOf(err), refused: true}
+		return &redirectError{reason: "provider redirected to a refused URL: " + Reason(err), refused: true}
 	}
 	if secret, ok := req.Context().Value(secretKey{}).([]byte); ok {
 		if req.URL.Host == via[0].URL.Host {
@@ -426,8 +426,14 @@ func innermost(err error) error {
 	}
 }
 
-// reasonOf is an error's text for people: without the package prefix.
-func reasonOf(err error) string {
+// Reason returns an error of this package as text for people, without the
+// "providercall: " prefix: for an admin form showing why CheckURL refused a
+// URL, or a booking page showing why a call failed.
+func Reason(err error) string {
+	var ce *CallError
+	if errors.As(err, &ce) {
+		return ce.Reason
+	}
 	var ae *AnswerError
 	if errors.As(err, &ae) {
 		return ae.Reason

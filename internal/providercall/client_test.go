@@ -318,9 +318,9 @@ func TestReserveAnswers(t *testing.T) {
 }
 
 func TestReserveSendsParameters(t *testing.T) {
-	var got *http.Request
+	seen := make(chan *http.Request, 1)
 	base := provider(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got = r.Clone(context.Background())
+		seen <- r.Clone(context.Background())
 		io.WriteString(w, `{"successful":true,"bookingReference":"P"}`)
 	}))
 	c := testClient(nil, Options{})
@@ -336,6 +336,7 @@ func TestReserveSendsParameters(t *testing.T) {
 	if _, err := c.Reserve(context.Background(), target, r); err != nil {
 		t.Fatal(err)
 	}
+	got := <-seen
 	if got.Method != http.MethodGet {
 		t.Errorf("method = %s", got.Method)
 	}

@@ -212,3 +212,16 @@ func TestRefusedRangeCoversPublicAddresses(t *testing.T) {
 		}
 	}
 }
+
+func TestReason(t *testing.T) {
+	err := CheckURL("http://10.0.0.1/", false)
+	if got := Reason(err); got != "address 10.0.0.1 is private; refused (start with --allow-private-urls to allow)" {
+		t.Errorf("Reason(CheckURL) = %q", got)
+	}
+	if got := Reason(CheckURL("ftp://x/", false)); got != `URL scheme "ftp" is not allowed; only http and https` {
+		t.Errorf("Reason(scheme) = %q", got)
+	}
+	if got := Reason(&CallError{Kind: KindCancel, Reason: "no answer within 10s"}); got != "no answer within 10s" {
+		t.Errorf("Reason(CallError) = %q", got)
+	}
+}
