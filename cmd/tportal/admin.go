@@ -41,6 +41,9 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return cmd(ctx, args[2:], stdout, stderr)
 }
 
+// adminEnvFlags are the admin flags that also read the environment: the shared ones.
+var adminEnvFlags = []string{"db", "data", "allow-private-urls"}
+
 // adminFlags are the flags every admin command shares.
 type adminFlags struct {
 	dbFlags
@@ -56,7 +59,7 @@ func (a *adminFlags) open(ctx context.Context) (*store.DB, *catalog.Service, err
 }
 
 func newAdminFlags(name string, stderr io.Writer) (*flag.FlagSet, *adminFlags) {
-	fs := newFlags(name, "tportal admin "+name+" [flags]", stderr)
+	fs := newFlags(name, "tportal admin "+name+" [flags]", stderr, adminEnvFlags...)
 	var a adminFlags
 	a.register(fs)
 	fs.BoolVar(&a.allowPrivateURLs, "allow-private-urls", false, "accept provider URLs on loopback and private addresses")

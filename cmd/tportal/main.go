@@ -62,14 +62,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q", args[0])
 }
 
-// newFlags returns a flag set whose usage names the environment variables.
-func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+// envOnly restricts, per flag set, which flags read the environment (see parse).
+var envOnly = map[*flag.FlagSet]map[string]bool{}
+
+// readsEnv reports whether the flag may be set from its environment variable.
+func readsEnv(fs *flag.FlagSet, name string) bool {
+	only, ok := envOnly[fs]
+	return !ok || only[name]
+}
+
+// newFlags returns a flag set whose usage names the environment variables. When
+// envFlags are given, only those flags read the environment: an admin command's
+// --name must not come from a variable left in a shell.
+func newFlags(name, synopsis string, stderr io.Writer, envFlags ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if len(envFlags) > 0 {
+		envOnly[fs] = map[string]bool{}
+		for _, n := range envFlags {
+			envOnly[fs][n] = true
+		}
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s\n\nFlags (each also read from the environment variable shown):\n", synopsis)
+		fmt.Fprintf(stderr, "Usage: %s\n\nFlags (with the environment variable each reads, if any):\n", synopsis)
 		fs.VisitAll(func(f *flag.Flag) {
-			fmt.Fprintf(stderr, "  --%s (%s)\n    \t%s", f.Name, envName(f.Name), f.Usage)
+			env := ""
+			if readsEnv(fs, f.Name) {
+				env = " (" + envName(f.Name) + ")"
+			}
+			fmt.Fprintf(stderr, "  --%s%s\n    \t%s", f.Name, env, f.Usage)
 			if f.DefValue != "" {
 				fmt.Fprintf(stderr, " (default %q)", f.DefValue)
 			}
@@ -89,6 +110,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
+		if !readsEnv(fs, f.Name) {
+			return
+		}
 		if v, ok := os.LookupEnv(envName(f.Name)); ok && !given[f.Name] && err == nil {
 			if e := fs.Set(f.Name, v); e != nil {
 				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)

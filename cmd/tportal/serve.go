@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -77,7 +78,12 @@ func newCatalog(db *store.DB, c serveConfig) *catalog.Service {
 	return &catalog.Service{
 		Store:       db,
 		DefaultZone: c.defaultTimeZone,
-		CheckURL:    func(u string) error { return providercall.CheckURL(u, allow) },
+		CheckURL: func(kind, u string) error {
+			if err := providercall.CheckTemplate(providercall.Kind(kind), u, allow); err != nil {
+				return errors.New(providercall.Reason(err))
+			}
+			return nil
+		},
 	}
 }
 

@@ -98,7 +98,7 @@ func New(lookup Lookup) *Authenticator {
 // whether or not the credentials are right, so the limit cannot be used as an oracle.
 func (a *Authenticator) Authenticate(ctx context.Context, clientKey, username, password string) (catalog.Provider, error) {
 	if a.limited(clientKey) {
-		return catalog.Provider{}, errs.E(errs.RateLimited, "too many failed logins from this address; wait a minute and try again")
+		return catalog.Provider{}, errs.E(errs.RateLimited, "too many failed logins from this address; wait a few seconds and try again")
 	}
 	bad := errs.E(errs.Unauthorized, "wrong username or password")
 	if username == "" || password == "" {

@@ -70,11 +70,11 @@ func (s *Service) checkURLs(fe *fieldErrors, p Provider) {
 	if s.CheckURL == nil {
 		return
 	}
-	for _, u := range []struct{ name, v string }{{"reserve-url", p.ReserveURL}, {"cancel-url", p.CancelURL}} {
+	for _, u := range []struct{ name, kind, v string }{{"reserve-url", "reserve", p.ReserveURL}, {"cancel-url", "cancel", p.CancelURL}} {
 		if u.v == "" {
 			continue
 		}
-		if err := s.CheckURL(u.v); err != nil {
+		if err := s.CheckURL(u.kind, u.v); err != nil {
 			fe.add(u.name, "%v", err)
 		}
 	}

@@ -63,24 +63,28 @@ func NewClass(course Course, f ClassFields, defaultZone string) (Class, error) {
 	var fe fieldErrors
 	required := []struct {
 		name string
-		v    *string
+		v    **string
 	}{
-		{"externalId", f.ExternalID}, {"location", f.Location}, {"availableSeats", f.AvailableSeats},
-		{"enrollmentDeadline", f.EnrollmentDeadline}, {"cancellationDeadline", f.CancellationDeadline},
-		{"startDate", f.StartDate}, {"endDate", f.EndDate},
-		{"address.addressLine1", f.AddressLine1}, {"address.city", f.City},
-		{"address.zipCode", f.ZipCode}, {"address.country", f.Country},
-		{"price.currency", f.Currency}, {"price.amount", f.Amount},
+		{"externalId", &f.ExternalID}, {"location", &f.Location}, {"availableSeats", &f.AvailableSeats},
+		{"enrollmentDeadline", &f.EnrollmentDeadline}, {"cancellationDeadline", &f.CancellationDeadline},
+		{"startDate", &f.StartDate}, {"endDate", &f.EndDate},
+		{"address.addressLine1", &f.AddressLine1}, {"address.city", &f.City},
+		{"address.zipCode", &f.ZipCode}, {"address.country", &f.Country},
+		{"price.currency", &f.Currency}, {"price.amount", &f.Amount},
 	}
 	for _, r := range required {
-		if r.v == nil || strings.TrimSpace(*r.v) == "" {
+		if *r.v == nil || strings.TrimSpace(**r.v) == "" {
 			fe.add(r.name, "is required")
+			*r.v = nil // reported once, as missing
 		}
 	}
+	// Format errors are reported together with missing fields; the rules across
+	// fields need every field, so they run only once the input is complete.
+	fe = append(fe, c.parse(f)...)
 	if len(fe) > 0 {
 		return Class{}, fe.err()
 	}
-	if err := c.apply(f, true); err != nil {
+	if err := c.validate(); err != nil {
 		return Class{}, err
 	}
 	return c, nil
@@ -91,14 +95,18 @@ func NewClass(course Course, f ClassFields, defaultZone string) (Class, error) {
 func (c *Class) Apply(f ClassFields) error {
 	f.ExternalID = nil
 	next := *c
-	if err := next.apply(f, false); err != nil {
+	if fe := next.parse(f); len(fe) > 0 {
+		return fe.err()
+	}
+	if err := next.validate(); err != nil {
 		return err
 	}
 	*c = next
 	return nil
 }
 
-func (c *Class) apply(f ClassFields, adding bool) error {
+// parse sets the fields that were sent and returns the problems with their values.
+func (c *Class) parse(f ClassFields) fieldErrors {
 	var fe fieldErrors
 	text := func(name string, v *string, dst *string, optional bool) {
 		if v == nil {
@@ -199,10 +207,7 @@ func (c *Class) apply(f ClassFields, adding bool) error {
 			c.TimeZone = z
 		}
 	}
-	if len(fe) > 0 {
-		return fe.err()
-	}
-	return c.validate()
+	return fe
 }
 
 // validate checks the rules that span fields.

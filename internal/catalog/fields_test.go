@@ -37,6 +37,7 @@ func TestNewClass(t *testing.T) {
 	}{
 		{"missing location", func(f *ClassFields) { f.Location = nil }, []string{"location: is required"}},
 		{"two missing", func(f *ClassFields) { f.Location, f.Amount = nil, ptr(" ") }, []string{"location: is required", "price.amount: is required"}},
+		{"missing and malformed at once", func(f *ClassFields) { f.Location, f.AvailableSeats = nil, ptr("-1") }, []string{"location: is required", "availableSeats: must be zero"}},
 		{"bad date", func(f *ClassFields) { f.StartDate = ptr("01.10.2030") }, []string{"startDate:", "yyyy-MM-dd"}},
 		{"negative seats", func(f *ClassFields) { f.AvailableSeats = ptr("-3") }, []string{"availableSeats: must be zero or a positive number"}},
 		{"seats not a number", func(f *ClassFields) { f.AvailableSeats = ptr("many") }, []string{"availableSeats:", "whole number"}},

@@ -49,9 +49,9 @@ type CourseFilter struct {
 // Service applies the catalogue's rules: ownership, validation and the class lifecycle.
 type Service struct {
 	Store       Store
-	DefaultZone string             // time zone of classes that name none, e.g. Europe/Oslo
-	Now         func() time.Time   // the clock; time.Now when nil
-	CheckURL    func(string) error // checks a provider's registered URL; nil accepts any
+	DefaultZone string                       // time zone of classes that name none, e.g. Europe/Oslo
+	Now         func() time.Time             // the clock; time.Now when nil
+	CheckURL    func(kind, url string) error // checks a provider's "reserve" or "cancel" URL; nil accepts any
 }
 
 func (s *Service) now() time.Time {

@@ -92,7 +92,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errs.Unauthorized:
 		w.Header().Set("WWW-Authenticate", `Basic realm="tportal course-provider API", charset="UTF-8"`)
 	case errs.RateLimited:
-		w.Header().Set("Retry-After", "60")
+		w.Header().Set("Retry-After", "10")
 	case errs.Unavailable:
 		w.Header().Set("Retry-After", "1")
 	}

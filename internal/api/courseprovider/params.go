@@ -38,16 +38,8 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64) (params, er
 			return params{}, errs.E(errs.Invalid, "cannot read the parameters: %v", err)
 		}
 	}
-	v := url.Values{}
-	for k, vs := range r.Form { // r.Form holds body and query values
-		v[k] = vs
-	}
-	if r.MultipartForm != nil {
-		for k, vs := range r.MultipartForm.Value {
-			v[k] = append(v[k], vs...)
-		}
-	}
-	return params{v}, nil
+	// r.Form holds the body's values (urlencoded or multipart) before the query's.
+	return params{r.Form}, nil
 }
 
 // opt returns a pointer to the first value of the first name present, nil when absent.
