@@ -39,6 +39,7 @@ type Class struct {
 	ID                   int64
 	CourseID             int64
 	CourseExternalID     string
+	ProviderID           int64 // the course's provider, filled by the store
 	ExternalID           string
 	Location             string
 	AvailableSeats       int
@@ -60,8 +61,8 @@ type Class struct {
 // Cancelled reports whether the class is cancelled (and not yet deleted).
 func (c *Class) Cancelled() bool { return c.CancelledAt != nil }
 
-// location loads the class's zone; the zone was checked when it was set.
-func (c *Class) location() *time.Location {
+// Zone returns the class's time zone; the zone was checked when it was set.
+func (c *Class) Zone() *time.Location {
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil {
 		return time.UTC
@@ -76,18 +77,18 @@ func (c *Class) StartsAt() time.Time {
 	if c.StartTime != nil {
 		t = *c.StartTime
 	}
-	return c.StartDate.At(t, c.location())
+	return c.StartDate.At(t, c.Zone())
 }
 
 // EnrollmentClosesAt is the first instant after the enrollment deadline: bookings are
 // accepted through the whole deadline day, in the class's zone.
 func (c *Class) EnrollmentClosesAt() time.Time {
-	return endOfDay(c.EnrollmentDeadline, c.location())
+	return endOfDay(c.EnrollmentDeadline, c.Zone())
 }
 
 // CancellationClosesAt is the first instant after the cancellation deadline day.
 func (c *Class) CancellationClosesAt() time.Time {
-	return endOfDay(c.CancellationDeadline, c.location())
+	return endOfDay(c.CancellationDeadline, c.Zone())
 }
 
 // endOfDay is midnight at the start of the next day; AddDate keeps DST days right.

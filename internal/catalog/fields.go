@@ -57,6 +57,7 @@ func NewClass(course Course, f ClassFields, defaultZone string) (Class, error) {
 	c := Class{
 		CourseID:         course.ID,
 		CourseExternalID: course.ExternalID,
+		ProviderID:       course.ProviderID,
 		TimeZone:         defaultZone,
 		SendScheduleInfo: true,
 	}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/tportal/tportal/internal/errs"
@@ -38,6 +39,9 @@ type Store interface {
 	// DeleteClassIfUnbooked deletes the class if no booking was ever made on it, and
 	// reports whether it did.
 	DeleteClassIfUnbooked(ctx context.Context, classID int64) (bool, error)
+	// DeleteCancelledClasses deletes the classes cancelled before cancelledBefore,
+	// keeping their rows for their bookings, and returns how many.
+	DeleteCancelledClasses(ctx context.Context, cancelledBefore, now time.Time) (int, error)
 }
 
 // CourseFilter selects courses; nil fields do not filter.
@@ -52,6 +56,26 @@ type Service struct {
 	DefaultZone string                       // time zone of classes that name none, e.g. Europe/Oslo
 	Now         func() time.Time             // the clock; time.Now when nil
 	CheckURL    func(kind, url string) error // checks a provider's "reserve" or "cancel" URL; nil accepts any
+	// KeepCancelled is how long a cancelled class with bookings stays restorable
+	// before SweepCancelled deletes it; one hour when zero, as the public service does.
+	KeepCancelled time.Duration
+	// ClassCancelled is told about a cancelled class that has bookings, to tell its
+	// enrollers; nil tells nobody.
+	ClassCancelled func(ctx context.Context, c Class) error
+}
+
+// keepCancelled returns KeepCancelled or its default.
+func (s *Service) keepCancelled() time.Duration {
+	if s.KeepCancelled > 0 {
+		return s.KeepCancelled
+	}
+	return time.Hour
+}
+
+// SweepCancelled deletes the cancelled classes whose time to be restored is over.
+func (s *Service) SweepCancelled(ctx context.Context) (int, error) {
+	now := s.now()
+	return s.Store.DeleteCancelledClasses(ctx, now.Add(-s.keepCancelled()), now)
 }
 
 func (s *Service) now() time.Time {
@@ -153,8 +177,16 @@ func (s *Service) CancelClass(ctx context.Context, p Provider, externalCourseID,
 	if err != nil {
 		return Class{}, err
 	}
-	if _, err := s.Store.DeleteClassIfUnbooked(ctx, c.ID); err != nil {
+	deleted, err := s.Store.DeleteClassIfUnbooked(ctx, c.ID)
+	if err != nil {
 		return Class{}, err
+	}
+	if !deleted && s.ClassCancelled != nil {
+		// The cancellation stands even if telling the enrollers fails: the provider
+		// must not see an error for a cancel that took effect.
+		if err := s.ClassCancelled(ctx, c); err != nil {
+			slog.ErrorContext(ctx, "class cancelled, but its enrollers could not be told", "class", c.ID, "err", err)
+		}
 	}
 	return c, nil
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"strconv"
+	"time"
 
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
 )
 
-const classColumns = `cl.id, cl.course_id, co.external_id, cl.external_id, cl.location, cl.available_seats,
+const classColumns = `cl.id, cl.course_id, co.external_id, co.provider_id, cl.external_id, cl.location, cl.available_seats,
 	cl.enrollment_deadline, cl.cancellation_deadline, cl.start_date, cl.start_time, cl.end_date, cl.end_time,
 	cl.time_zone, cl.address_line1, cl.address_line2, cl.city, cl.zip_code, cl.country,
 	cl.currency, cl.amount_minor, cl.send_schedule_info, cl.cancelled_at, cl.created_at, cl.updated_at`
@@ -24,7 +25,7 @@ func scanClass(row interface{ Scan(...any) error }) (catalog.Class, error) {
 		cancelled                          sql.NullInt64
 		created, updated                   int64
 	)
-	err := row.Scan(&c.ID, &c.CourseID, &c.CourseExternalID, &c.ExternalID, &c.Location, &c.AvailableSeats,
+	err := row.Scan(&c.ID, &c.CourseID, &c.CourseExternalID, &c.ProviderID, &c.ExternalID, &c.Location, &c.AvailableSeats,
 		&enroll, &cancel, &startDate, &startTime, &endDate, &endTime,
 		&c.TimeZone, &c.Address.Line1, &c.Address.Line2, &c.Address.City, &c.Address.ZipCode, &c.Address.Country,
 		&c.Price.Currency, &c.Price.Minor, &c.SendScheduleInfo, &cancelled, &created, &updated)
@@ -169,3 +170,16 @@ func (s *DB) DeleteClassIfUnbooked(ctx context.Context, classID int64) (bool, er
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// DeleteCancelledClasses deletes the classes cancelled before the given instant: their
+// rows stay for their bookings' records, but they are gone from the API and their
+// external ids are free again. It returns how many it deleted.
+func (s *DB) DeleteCancelledClasses(ctx context.Context, cancelledBefore, now time.Time) (int, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE classes SET deleted_at = $1
+		WHERE deleted_at IS NULL AND cancelled_at IS NOT NULL AND cancelled_at < $2`, millis(now), millis(cancelledBefore))
+	if err != nil {
+		return 0, mapErr(err, "delete cancelled classes")
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

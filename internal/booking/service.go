@@ -1,0 +1,400 @@
+package booking
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
+)
+
+// Store is the storage bookings need. Implementations do data access only; the rules
+// live in Service. Not-found is errs.NotFound.
+type Store interface {
+	// ProviderByID returns the provider, for its URLs.
+	ProviderByID(ctx context.Context, id int64) (catalog.Provider, error)
+	// ClassByID returns a class, deleted or not.
+	ClassByID(ctx context.Context, id int64) (catalog.Class, error)
+	// CreateBooking locks the live class b.ClassID, calls check with it, and if check
+	// passes takes one seat, marks the class as booked and inserts b, all in one
+	// transaction, so concurrent bookings can never take more seats than there are.
+	// It fills b's ID and the class's ids.
+	CreateBooking(ctx context.Context, b *Booking, check func(catalog.Class) error) error
+	// BookingByReference returns errs.NotFound for an unknown reference.
+	BookingByReference(ctx context.Context, ref string) (Booking, error)
+	// ModifyBooking locks the booking, lets fn change it and writes it back; when the
+	// state moves into or out of a seat-holding state (State.HoldsSeat) the class's
+	// availableSeats moves with it in the same transaction.
+	ModifyBooking(ctx context.Context, ref string, fn func(*Booking) error) (Booking, error)
+	// Bookings lists bookings matching the filter, oldest first.
+	Bookings(ctx context.Context, f Filter) ([]Booking, error)
+	// CreateNotifications stores messages to send.
+	CreateNotifications(ctx context.Context, ns []Notification) error
+}
+
+// Filter selects bookings; zero fields do not filter.
+type Filter struct {
+	ClassID        int64
+	States         []State
+	CleanupPending bool
+	Limit          int
+}
+
+// Notification is a message to a person about a booking, stored to be sent.
+type Notification struct {
+	ID        int64
+	BookingID int64
+	Kind      string // e.g. "class_cancelled"
+	To        string // e-mail address
+	Subject   string
+	Body      string
+	CreatedAt time.Time
+	SentAt    *time.Time
+}
+
+// Caller makes the calls to a provider's reserve and cancel URLs. An error means the
+// call got no usable answer (timeout, network error, non-2xx, garbage); a readable
+// refusal is an answer, not an error.
+type Caller interface {
+	Reserve(ctx context.Context, p catalog.Provider, b Booking) (ReserveAnswer, error)
+	Cancel(ctx context.Context, p catalog.Provider, b Booking) (CancelAnswer, error)
+}
+
+// ReserveAnswer is what a provider's reserve URL answered.
+type ReserveAnswer struct {
+	Successful        bool
+	ProviderReference string
+	ErrorMessage      string
+}
+
+// CancelAnswer is what a provider's cancel URL answered.
+type CancelAnswer struct {
+	Cancelled    bool
+	ErrorMessage string
+}
+
+// Cleaner schedules the background cancel call that cleans up an abandoned
+// reservation. A failure to schedule is not fatal: a periodic sweep finds every
+// booking whose cleanup is pending.
+type Cleaner interface {
+	ScheduleCleanup(ctx context.Context, ref string) error
+}
+
+// Service books and cancels seats and answers providers about their bookings.
+type Service struct {
+	Store   Store
+	Caller  Caller
+	Cleaner Cleaner          // may be nil: the sweep still finds pending cleanups
+	Now     func() time.Time // time.Now when nil
+	Logger  *slog.Logger     // slog.Default() when nil
+	// CallTimeout bounds one reserve or cancel call including its bookkeeping; the
+	// call outlives the enroller's request, so a closed browser never leaves a
+	// booking PENDING.
+	CallTimeout time.Duration
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+// detached returns a context that keeps ctx's values but not its cancellation, bounded
+// by the call timeout plus room for the bookkeeping around the call.
+func (s *Service) detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := s.CallTimeout
+	if d <= 0 {
+		d = 15 * time.Second
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d+15*time.Second)
+}
+
+// Book makes a booking: it stores it PENDING with a seat taken, calls the provider's
+// reserve URL, and records the answer. It returns the booking in its final state with
+// nil error when RESERVED; with an errs.Conflict error (the provider's message) when
+// REJECTED; with an errs.BadGateway error when ABANDONED. Errors before the call
+// (bad input, no seat, closed enrollment) return no booking.
+func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
+	now := s.now()
+	if err := r.validate(catalog.DateOf(now)); err != nil {
+		return Booking{}, err
+	}
+	class, err := s.Store.ClassByID(ctx, r.ClassID)
+	if err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return Booking{}, errs.E(errs.NotFound, "no class with id %d", r.ClassID)
+		}
+		return Booking{}, err
+	}
+	provider, err := s.Store.ProviderByID(ctx, class.ProviderID)
+	if err != nil {
+		return Booking{}, err
+	}
+	if provider.ReserveURL == "" {
+		return Booking{}, errs.E(errs.Conflict, "the provider of class %q does not take bookings through the portal yet", class.ExternalID)
+	}
+	b := Booking{
+		Reference: NewReference(), ClassID: r.ClassID,
+		Student: r.Student, StudentBirthDate: r.StudentBirthDate, Enroller: r.Enroller,
+		Company: r.Company, Comment: r.Comment, PurchaseOrderNumber: r.PurchaseOrderNumber,
+		State: Pending, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.Store.CreateBooking(ctx, &b, func(c catalog.Class) error { return Bookable(c, s.now()) }); err != nil {
+		if errs.Is(err, errs.NotFound) {
+			return Booking{}, errs.E(errs.NotFound, "class %d has been deleted", r.ClassID)
+		}
+		return Booking{}, err
+	}
+
+	ctx, cancel := s.detached(ctx)
+	defer cancel()
+	answer, callErr := s.Caller.Reserve(ctx, provider, b)
+	final, err := s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
+		b.UpdatedAt = s.now()
+		switch {
+		case callErr != nil:
+			b.State, b.Message, b.CleanupPending = Abandoned, errorText(callErr), true
+		case !answer.Successful:
+			b.State, b.Message = Rejected, answer.ErrorMessage
+		default:
+			b.State, b.ProviderReference, b.Message = Reserved, answer.ProviderReference, ""
+		}
+		return nil
+	})
+	if err != nil {
+		// The booking stays PENDING with its seat: better held than oversold. The log
+		// says which; the enroller sees an internal error.
+		return Booking{}, err
+	}
+	switch final.State {
+	case Abandoned:
+		if s.Cleaner != nil {
+			if err := s.Cleaner.ScheduleCleanup(ctx, final.Reference); err != nil {
+				s.logger().WarnContext(ctx, "could not schedule cleanup; the sweep will", "booking", final.Reference, "err", err)
+			}
+		}
+		return final, errs.E(errs.BadGateway, "the provider did not answer the reservation: %s; no seat was booked", final.Message)
+	case Rejected:
+		msg := final.Message
+		if msg == "" {
+			msg = "no reason given"
+		}
+		return final, errs.E(errs.Conflict, "the provider refused the reservation: %s", msg)
+	}
+	return final, nil
+}
+
+// errorText is a failed call's reason as the enroller and the journal see it.
+func errorText(err error) string {
+	return strings.TrimPrefix(err.Error(), "providercall: ")
+}
+
+// Get returns a booking by its reference, for the enroller and staff.
+func (s *Service) Get(ctx context.Context, ref string) (Booking, error) {
+	b, err := s.Store.BookingByReference(ctx, ref)
+	if errs.Is(err, errs.NotFound) {
+		return Booking{}, errs.E(errs.NotFound, "no booking with reference %q", ref)
+	}
+	return b, err
+}
+
+// Cancel cancels a reserved booking through the provider's cancel URL, until the
+// end of the class's cancellation deadline day. A refusal is errs.Conflict with the
+// provider's message; no answer is errs.BadGateway, and the booking stays reserved.
+func (s *Service) Cancel(ctx context.Context, ref string) (Booking, error) {
+	b, err := s.Get(ctx, ref)
+	if err != nil {
+		return Booking{}, err
+	}
+	switch b.State {
+	case Cancelled:
+		return b, nil // cancelling twice is not an error
+	case Reserved:
+	default:
+		return b, errs.E(errs.Conflict, "booking %s is %s; only a reserved booking can be cancelled", ref, b.State)
+	}
+	class, err := s.Store.ClassByID(ctx, b.ClassID)
+	if err != nil {
+		return b, err
+	}
+	if !s.now().Before(class.CancellationClosesAt()) {
+		return b, errs.E(errs.Conflict, "the cancellation deadline of class %q was %s; contact the course provider", class.ExternalID, class.CancellationDeadline)
+	}
+	provider, err := s.Store.ProviderByID(ctx, b.ProviderID)
+	if err != nil {
+		return b, err
+	}
+	if provider.CancelURL == "" {
+		return b, errs.E(errs.Conflict, "the provider takes no cancellations through the portal; contact the course provider")
+	}
+	ctx, cancel := s.detached(ctx)
+	defer cancel()
+	answer, err := s.Caller.Cancel(ctx, provider, b)
+	if err != nil {
+		return b, errs.E(errs.BadGateway, "the provider did not answer the cancellation: %s; the booking is still reserved, try again", errorText(err))
+	}
+	if !answer.Cancelled {
+		msg := answer.ErrorMessage
+		if msg == "" {
+			msg = "no reason given"
+		}
+		_, _ = s.Store.ModifyBooking(ctx, ref, func(b *Booking) error { b.Message = msg; return nil })
+		return b, errs.E(errs.Conflict, "the provider refused the cancellation: %s", msg)
+	}
+	return s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
+		if b.State == Reserved {
+			b.State, b.Message, b.UpdatedAt = Cancelled, answer.ErrorMessage, s.now()
+		}
+		return nil
+	})
+}
+
+// ForProvider returns the provider's booking for getBookingInformation: errs.Forbidden
+// for another provider's booking, errs.Unavailable (404 + Retry-After) while PENDING,
+// errs.Gone for REJECTED and ABANDONED.
+func (s *Service) ForProvider(ctx context.Context, p catalog.Provider, ref string) (Booking, error) {
+	b, err := s.Get(ctx, ref)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b.ProviderID != p.ID {
+		return Booking{}, errs.E(errs.Forbidden, "booking %s belongs to another provider", ref)
+	}
+	switch b.State {
+	case Pending:
+		return Booking{}, errs.E(errs.Unavailable, "booking %s is not confirmed yet; retry in a second", ref)
+	case Rejected, Abandoned:
+		return Booking{}, errs.E(errs.Gone, "booking %s was not made (%s)", ref, b.State)
+	}
+	return b, nil
+}
+
+// ProviderStatuses are the values of updateBookingStatus's newStatus.
+var ProviderStatuses = map[string]State{"NEW": Reserved, "NO_SHOW": NoShow, "FAILED": Failed, "COMPLETED": Completed}
+
+// UpdateStatus records the outcome a provider reports. COMPLETED needs a completion
+// date that is not in the future (in the class's time zone). Statuses may be corrected
+// (COMPLETED back to NEW, say); a cancelled booking cannot change.
+func (s *Service) UpdateStatus(ctx context.Context, p catalog.Provider, ref, newStatus, completionDate string) (Booking, error) {
+	state, ok := ProviderStatuses[strings.ToUpper(strings.TrimSpace(newStatus))]
+	if !ok {
+		if newStatus == "" {
+			return Booking{}, errs.E(errs.Invalid, "newStatus: is required (NEW, NO_SHOW, FAILED or COMPLETED)")
+		}
+		return Booking{}, errs.E(errs.Invalid, "newStatus: %q is not NEW, NO_SHOW, FAILED or COMPLETED", newStatus)
+	}
+	b, err := s.ForProvider(ctx, p, ref)
+	if err != nil {
+		return Booking{}, err
+	}
+	var date string
+	if state == Completed {
+		if strings.TrimSpace(completionDate) == "" {
+			return Booking{}, errs.E(errs.Invalid, "completionDate: is required with newStatus COMPLETED")
+		}
+		d, err := catalog.ParseDate(completionDate)
+		if err != nil {
+			return Booking{}, errs.E(errs.Invalid, "completionDate: %v", err)
+		}
+		class, err := s.Store.ClassByID(ctx, b.ClassID)
+		if err != nil {
+			return Booking{}, err
+		}
+		if d.Compare(catalog.DateOf(s.now().In(class.Zone()))) > 0 {
+			return Booking{}, errs.E(errs.Invalid, "completionDate: %s is in the future", d)
+		}
+		date = d.String()
+	}
+	return s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
+		if b.State == Cancelled {
+			return errs.E(errs.Conflict, "booking %s is cancelled; its status cannot change", ref)
+		}
+		if !b.State.HoldsSeat() || b.State == Pending {
+			return errs.E(errs.Conflict, "booking %s is %s; its status cannot change", ref, b.State)
+		}
+		b.State, b.CompletionDate, b.UpdatedAt = state, date, s.now()
+		return nil
+	})
+}
+
+// CleanupAbandoned sends the cancel call for an abandoned reservation, so that no
+// phantom seat stays held at the provider. An error means "try again later"; any
+// readable answer (cancelled, or "no such booking") ends the cleanup.
+func (s *Service) CleanupAbandoned(ctx context.Context, ref string) error {
+	b, err := s.Get(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if b.State != Abandoned || !b.CleanupPending {
+		return nil
+	}
+	provider, err := s.Store.ProviderByID(ctx, b.ProviderID)
+	if err != nil {
+		return err
+	}
+	if provider.CancelURL == "" {
+		_, err := s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
+			b.CleanupPending, b.Message = false, b.Message+"; not cleaned up: the provider has no cancel URL"
+			return nil
+		})
+		return err
+	}
+	answer, err := s.Caller.Cancel(ctx, provider, b)
+	if err != nil {
+		return errs.E(errs.BadGateway, "cleanup of %s: %s", ref, errorText(err))
+	}
+	_, err = s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
+		b.CleanupPending, b.UpdatedAt = false, s.now()
+		if !answer.Cancelled && answer.ErrorMessage != "" {
+			b.Message += "; cleanup answer: " + answer.ErrorMessage
+		}
+		return nil
+	})
+	return err
+}
+
+// PendingCleanups returns the references of abandoned bookings still to clean up.
+func (s *Service) PendingCleanups(ctx context.Context, limit int) ([]string, error) {
+	bs, err := s.Store.Bookings(ctx, Filter{States: []State{Abandoned}, CleanupPending: true, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, len(bs))
+	for i, b := range bs {
+		refs[i] = b.Reference
+	}
+	return refs, nil
+}
+
+// NotifyClassCancelled records a message to the enroller of every booking that holds
+// a seat on the cancelled class.
+func (s *Service) NotifyClassCancelled(ctx context.Context, c catalog.Class) error {
+	bs, err := s.Store.Bookings(ctx, Filter{ClassID: c.ID, States: []State{Reserved, Pending}})
+	if err != nil {
+		return err
+	}
+	var ns []Notification
+	for _, b := range bs {
+		ns = append(ns, Notification{
+			BookingID: b.ID, Kind: "class_cancelled", To: b.Enroller.Email, CreatedAt: s.now(),
+			Subject: "Class cancelled: " + c.ExternalID + " on " + c.StartDate.String(),
+			Body: "The course provider has cancelled the class " + c.ExternalID + " in " + c.Location +
+				" starting " + c.StartDate.String() + ", booked for " + b.Student.FirstName + " " + b.Student.LastName +
+				" (booking " + b.Reference + "). The provider may restore it within the hour; otherwise please book another class.",
+		})
+	}
+	if len(ns) == 0 {
+		return nil
+	}
+	return s.Store.CreateNotifications(ctx, ns)
+}

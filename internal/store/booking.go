@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"github.com/tportal/tportal/internal/booking"
+	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
+)
+
+var _ booking.Store = (*DB)(nil)
+
+const bookingColumns = `b.id, b.reference, b.class_id, cl.external_id, cl.course_id, co.provider_id,
+	b.student_first_name, b.student_last_name, b.student_email, b.student_phone, b.student_birth_date,
+	b.enroller_first_name, b.enroller_last_name, b.enroller_email, b.enroller_phone,
+	b.company, b.comment, b.purchase_order_number, b.state, b.provider_reference, b.message,
+	b.completion_date, b.cleanup_pending, b.created_at, b.updated_at`
+
+const bookingFrom = ` FROM bookings b JOIN classes cl ON cl.id = b.class_id JOIN courses co ON co.id = cl.course_id `
+
+func scanBooking(row interface{ Scan(...any) error }) (booking.Booking, error) {
+	var b booking.Booking
+	var created, updated int64
+	err := row.Scan(&b.ID, &b.Reference, &b.ClassID, &b.ClassExternalID, &b.CourseID, &b.ProviderID,
+		&b.Student.FirstName, &b.Student.LastName, &b.Student.Email, &b.Student.Phone, &b.StudentBirthDate,
+		&b.Enroller.FirstName, &b.Enroller.LastName, &b.Enroller.Email, &b.Enroller.Phone,
+		&b.Company, &b.Comment, &b.PurchaseOrderNumber, &b.State, &b.ProviderReference, &b.Message,
+		&b.CompletionDate, &b.CleanupPending, &created, &updated)
+	b.CreatedAt, b.UpdatedAt = fromMillis(created), fromMillis(updated)
+	return b, err
+}
+
+// ClassByID implements booking.Store.
+func (s *DB) ClassByID(ctx context.Context, id int64) (catalog.Class, error) {
+	c, err := scanClass(s.db.QueryRowContext(ctx, `SELECT `+classColumns+classFrom+` WHERE cl.id = $1`, id))
+	return c, mapErr(err, "class")
+}
+
+// CreateBooking implements booking.Store.
+func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(catalog.Class) error) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := scanClass(tx.QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
+			WHERE cl.id = $1 AND cl.deleted_at IS NULL`+s.lockClause("cl"), b.ClassID))
+		if err != nil {
+			return mapErr(err, "class")
+		}
+		if err := check(c); err != nil {
+			return err
+		}
+		// The guard on available_seats keeps the count from going below zero even if
+		// a caller's check were wrong.
+		res, err := tx.ExecContext(ctx, `UPDATE classes SET available_seats = available_seats - 1, ever_booked = TRUE
+			WHERE id = $1 AND available_seats > 0`, c.ID)
+		if err != nil {
+			return mapErr(err, "take a seat")
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.E(errs.Conflict, "class %q has no seats left", c.ExternalID)
+		}
+		b.ClassExternalID, b.CourseID, b.ProviderID = c.ExternalID, c.CourseID, c.ProviderID
+		err = tx.QueryRowContext(ctx, `
+			INSERT INTO bookings (reference, class_id, student_first_name, student_last_name, student_email,
+				student_phone, student_birth_date, enroller_first_name, enroller_last_name, enroller_email,
+				enroller_phone, company, comment, purchase_order_number, state, provider_reference, message,
+				completion_date, cleanup_pending, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+			RETURNING id`,
+			b.Reference, b.ClassID, b.Student.FirstName, b.Student.LastName, b.Student.Email,
+			b.Student.Phone, b.StudentBirthDate, b.Enroller.FirstName, b.Enroller.LastName, b.Enroller.Email,
+			b.Enroller.Phone, b.Company, b.Comment, b.PurchaseOrderNumber, string(b.State), b.ProviderReference, b.Message,
+			b.CompletionDate, b.CleanupPending, millis(b.CreatedAt), millis(b.UpdatedAt)).Scan(&b.ID)
+		return mapErr(err, "booking")
+	})
+}
+
+// BookingByReference implements booking.Store.
+func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Booking, error) {
+	b, err := scanBooking(s.db.QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`, ref))
+	return b, mapErr(err, "booking "+ref)
+}
+
+// ModifyBooking implements booking.Store.
+func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Booking) error) (booking.Booking, error) {
+	var b booking.Booking
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		b, err = scanBooking(tx.QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`+s.lockClause("b"), ref))
+		if err != nil {
+			return mapErr(err, "booking "+ref)
+		}
+		held := b.State.HoldsSeat()
+		if err := fn(&b); err != nil {
+			return err
+		}
+		delta := 0
+		switch {
+		case held && !b.State.HoldsSeat():
+			delta = 1
+		case !held && b.State.HoldsSeat():
+			delta = -1
+		}
+		if delta != 0 {
+			res, err := tx.ExecContext(ctx, `UPDATE classes SET available_seats = available_seats + $1
+				WHERE id = $2 AND available_seats + $1 >= 0`, delta, b.ClassID)
+			if err != nil {
+				return mapErr(err, "move a seat")
+			}
+			if n, _ := res.RowsAffected(); n != 1 {
+				return errs.E(errs.Conflict, "class %q has no seats left", b.ClassExternalID)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE bookings SET state = $1, provider_reference = $2, message = $3,
+			completion_date = $4, cleanup_pending = $5, updated_at = $6 WHERE id = $7`,
+			string(b.State), b.ProviderReference, b.Message, b.CompletionDate, b.CleanupPending, millis(b.UpdatedAt), b.ID)
+		return mapErr(err, "update booking "+ref)
+	})
+	return b, err
+}
+
+// Bookings implements booking.Store.
+func (s *DB) Bookings(ctx context.Context, f booking.Filter) ([]booking.Booking, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + itoa(len(args))
+	}
+	if f.ClassID != 0 {
+		where = append(where, "b.class_id = "+arg(f.ClassID))
+	}
+	if len(f.States) > 0 {
+		var ps []string
+		for _, st := range f.States {
+			ps = append(ps, arg(string(st)))
+		}
+		where = append(where, "b.state IN ("+strings.Join(ps, ", ")+")")
+	}
+	if f.CleanupPending {
+		where = append(where, "b.cleanup_pending")
+	}
+	q := `SELECT ` + bookingColumns + bookingFrom
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY b.id"
+	if f.Limit > 0 {
+		q += " LIMIT " + arg(f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err, "list bookings")
+	}
+	defer rows.Close()
+	var out []booking.Booking
+	for rows.Next() {
+		b, err := scanBooking(rows)
+		if err != nil {
+			return nil, mapErr(err, "list bookings")
+		}
+		out = append(out, b)
+	}
+	return out, mapErr(rows.Err(), "list bookings")
+}
+
+// CreateNotifications implements booking.Store.
+func (s *DB) CreateNotifications(ctx context.Context, ns []booking.Notification) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for i := range ns {
+			n := &ns[i]
+			err := tx.QueryRowContext(ctx, `INSERT INTO notifications (booking_id, kind, recipient, subject, body, created_at)
+				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+				n.BookingID, n.Kind, n.To, n.Subject, n.Body, millis(n.CreatedAt)).Scan(&n.ID)
+			if err != nil {
+				return mapErr(err, "notification")
+			}
+		}
+		return nil
+	})
+}
+
+// Notifications lists the stored notifications of a booking, oldest first.
+func (s *DB) Notifications(ctx context.Context, bookingID int64) ([]booking.Notification, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, booking_id, kind, recipient, subject, body, created_at, sent_at
+		FROM notifications WHERE booking_id = $1 ORDER BY id`, bookingID)
+	if err != nil {
+		return nil, mapErr(err, "list notifications")
+	}
+	defer rows.Close()
+	var out []booking.Notification
+	for rows.Next() {
+		var n booking.Notification
+		var created int64
+		var sent sql.NullInt64
+		if err := rows.Scan(&n.ID, &n.BookingID, &n.Kind, &n.To, &n.Subject, &n.Body, &created, &sent); err != nil {
+			return nil, mapErr(err, "list notifications")
+		}
+		n.CreatedAt, n.SentAt = fromMillis(created), timePtr(sent)
+		out = append(out, n)
+	}
+	return out, mapErr(rows.Err(), "list notifications")
+}
+
+// BookingCounts returns the number of bookings in each state, for metrics.
+func (s *DB) BookingCounts(ctx context.Context) (map[booking.State]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM bookings GROUP BY state`)
+	if err != nil {
+		return nil, mapErr(err, "count bookings")
+	}
+	defer rows.Close()
+	out := map[booking.State]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, mapErr(err, "count bookings")
+		}
+		out[booking.State(st)] = n
+	}
+	return out, mapErr(rows.Err(), "count bookings")
+}

@@ -1,0 +1,66 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/tportal/tportal/internal/providercall"
+)
+
+var _ providercall.Journal = (*DB)(nil)
+
+// RecordCall implements providercall.Journal.
+func (s *DB) RecordCall(ctx context.Context, c providercall.Call) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO provider_calls (at, provider_id, provider_name, kind, url,
+		booking_reference, http_status, latency_ms, outcome, success, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		millis(c.At), c.ProviderID, c.ProviderName, string(c.Kind), c.URL, c.BookingReference,
+		c.HTTPStatus, c.Latency.Milliseconds(), string(c.Outcome), c.Success, c.Error)
+	return mapErr(err, "record call")
+}
+
+// CallFilter selects journal entries; zero fields do not filter.
+type CallFilter struct {
+	ProviderID       int64
+	BookingReference string
+	Limit            int // default 50
+}
+
+// Calls lists journal entries, newest first.
+func (s *DB) Calls(ctx context.Context, f CallFilter) ([]providercall.Call, error) {
+	q := `SELECT at, provider_id, provider_name, kind, url, booking_reference, http_status, latency_ms,
+		outcome, success, error FROM provider_calls WHERE 1 = 1`
+	var args []any
+	if f.ProviderID != 0 {
+		args = append(args, f.ProviderID)
+		q += " AND provider_id = $" + itoa(len(args))
+	}
+	if f.BookingReference != "" {
+		args = append(args, f.BookingReference)
+		q += " AND booking_reference = $" + itoa(len(args))
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	args = append(args, f.Limit)
+	q += " ORDER BY id DESC LIMIT $" + itoa(len(args))
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err, "list calls")
+	}
+	defer rows.Close()
+	var out []providercall.Call
+	for rows.Next() {
+		var c providercall.Call
+		var at, latency int64
+		var kind, outcome string
+		if err := rows.Scan(&at, &c.ProviderID, &c.ProviderName, &kind, &c.URL, &c.BookingReference,
+			&c.HTTPStatus, &latency, &outcome, &c.Success, &c.Error); err != nil {
+			return nil, mapErr(err, "list calls")
+		}
+		c.At, c.Latency = fromMillis(at), time.Duration(latency)*time.Millisecond
+		c.Kind, c.Outcome = providercall.Kind(kind), providercall.Outcome(outcome)
+		out = append(out, c)
+	}
+	return out, mapErr(rows.Err(), "list calls")
+}
