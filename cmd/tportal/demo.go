@@ -12,6 +12,7 @@ import (
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/server"
 )
 
@@ -37,11 +38,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	slog.SetDefault(logger)
+	c.providerTimeout, c.keepCancelled = providercall.DefaultTimeout, time.Hour
 	p, err := openPortal(ctx, c, logger)
 	if err != nil {
 		return err
 	}
-	defer p.db.Close()
+	defer p.close()
+	if err := p.start(ctx); err != nil {
+		return err
+	}
 	password, err := seedDemo(ctx, p.catalog)
 	if err != nil {
 		return err

@@ -13,7 +13,9 @@ import (
 
 	"github.com/tportal/tportal/internal/api/courseprovider"
 	"github.com/tportal/tportal/internal/auth"
+	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/jobs"
 	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/server"
 	"github.com/tportal/tportal/internal/store"
@@ -29,6 +31,8 @@ type serveConfig struct {
 	shutdownGrace    time.Duration
 	logFormat        string
 	logLevel         string
+	providerTimeout  time.Duration
+	keepCancelled    time.Duration
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -40,14 +44,30 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long a shutdown waits for requests in flight")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&c.providerTimeout, "provider-timeout", providercall.DefaultTimeout, "total time a call to a provider's reserve or cancel URL may take")
+	fs.DurationVar(&c.keepCancelled, "keep-cancelled", time.Hour, "how long a cancelled class with bookings stays restorable before it is deleted")
 }
 
-// portal is a wired portal: storage, services and the HTTP handler.
+// portal is a wired portal: storage, services, background jobs and the HTTP handler.
 type portal struct {
-	db      *store.DB
-	catalog *catalog.Service
-	handler http.Handler
-	logger  *slog.Logger
+	db       *store.DB
+	catalog  *catalog.Service
+	bookings *booking.Service
+	jobs     *jobs.Runner
+	handler  http.Handler
+	logger   *slog.Logger
+}
+
+// start starts the background jobs; close stops them and closes the database.
+func (p *portal) start(ctx context.Context) error { return p.jobs.Start(ctx) }
+
+func (p *portal) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.jobs.Stop(ctx); err != nil {
+		p.logger.Warn("stopping background jobs", "err", err)
+	}
+	p.db.Close()
 }
 
 func (c *serveConfig) check() error {
@@ -66,11 +86,28 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	if err != nil {
 		return nil, err
 	}
-	cat := newCatalog(db, c)
 	reg := server.NewRegistry()
-	api := &courseprovider.API{Catalog: cat, Auth: auth.New(db), TrustForwarded: c.trustForwarded}
+	server.RegisterBookingMetrics(reg, db)
+	caller := providercall.BookingCaller{Client: providercall.New(providercall.Options{
+		Timeout:          c.providerTimeout,
+		AllowPrivateURLs: c.allowPrivateURLs,
+		Journal:          db,
+		Metrics:          providercall.NewMetrics(reg),
+		Logger:           logger,
+	})}
+	bookings := &booking.Service{Store: db, Caller: caller, Logger: logger, CallTimeout: c.providerTimeout}
+	cat := newCatalog(db, c)
+	cat.KeepCancelled = c.keepCancelled
+	cat.ClassCancelled = bookings.NotifyClassCancelled
+	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	bookings.Cleaner = runner
+	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: auth.New(db), TrustForwarded: c.trustForwarded}
 	h := server.Handler(db, reg, server.NewMetrics(reg), logger, api)
-	return &portal{db: db, catalog: cat, handler: h, logger: logger}, nil
+	return &portal{db: db, catalog: cat, bookings: bookings, jobs: runner, handler: h, logger: logger}, nil
 }
 
 func newCatalog(db *store.DB, c serveConfig) *catalog.Service {
@@ -103,7 +140,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	defer p.db.Close()
+	defer p.close()
+	if err := p.start(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return err

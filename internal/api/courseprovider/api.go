@@ -9,6 +9,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
 )
@@ -24,6 +25,7 @@ type Authenticator interface {
 // API is the course-provider API v1.
 type API struct {
 	Catalog        *catalog.Service
+	Bookings       *booking.Service
 	Auth           Authenticator
 	TrustForwarded bool // take the client address from X-Forwarded-For (behind a proxy)
 }
@@ -41,8 +43,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		classes:             a.getCourseClasses,
 		classes + "/add":    a.addClass,
 		classes + "/update": a.updateClass,
-		classes + "/cancel/{externalCourseClassId}":  a.cancelClass,
-		classes + "/restore/{externalCourseClassId}": a.restoreClass,
+		classes + "/cancel/{externalCourseClassId}":   a.cancelClass,
+		classes + "/restore/{externalCourseClassId}":  a.restoreClass,
+		Base + "v1/booking/get/{bookingReference}":    a.getBookingInformation,
+		Base + "v1/booking/update/{bookingReference}": a.updateBookingStatus,
 	}
 	for path, h := range routes {
 		mux.Handle("GET "+path, a.serve(h))
