@@ -32,6 +32,7 @@ type Store interface {
 	Bookings(ctx context.Context, f Filter) ([]Booking, error)
 	// CreateNotifications stores messages to send.
 	CreateNotifications(ctx context.Context, ns []Notification) error
+	DocumentStore
 }
 
 // Filter selects bookings; zero fields do not filter.
@@ -93,6 +94,8 @@ type Service struct {
 	// call outlives the enroller's request, so a closed browser never leaves a
 	// booking PENDING.
 	CallTimeout time.Duration
+	// MaxDocumentBytes limits one uploaded document; DefaultMaxDocumentBytes when zero.
+	MaxDocumentBytes int64
 }
 
 func (s *Service) now() time.Time {

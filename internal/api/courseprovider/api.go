@@ -34,32 +34,40 @@ type API struct {
 // and returns the response body or an error.
 type handler func(r *http.Request, p catalog.Provider, in params) (any, error)
 
+// route is a method and the most its request body may hold.
+type route struct {
+	h     handler
+	limit int64
+}
+
 // Register adds the API's routes to mux. Every method answers GET and POST.
 func (a *API) Register(mux *http.ServeMux) {
 	courses := Base + "v1/courses/get"
 	classes := courses + "/{externalCourseId}/courseClasses"
-	routes := map[string]handler{
-		courses:             a.getCourses,
-		classes:             a.getCourseClasses,
-		classes + "/add":    a.addClass,
-		classes + "/update": a.updateClass,
-		classes + "/cancel/{externalCourseClassId}":   a.cancelClass,
-		classes + "/restore/{externalCourseClassId}":  a.restoreClass,
-		Base + "v1/booking/get/{bookingReference}":    a.getBookingInformation,
-		Base + "v1/booking/update/{bookingReference}": a.updateBookingStatus,
+	routes := map[string]route{
+		courses:             {a.getCourses, maxFormBytes},
+		classes:             {a.getCourseClasses, maxFormBytes},
+		classes + "/add":    {a.addClass, maxFormBytes},
+		classes + "/update": {a.updateClass, maxFormBytes},
+		classes + "/cancel/{externalCourseClassId}":                {a.cancelClass, maxFormBytes},
+		classes + "/restore/{externalCourseClassId}":               {a.restoreClass, maxFormBytes},
+		Base + "v1/booking/get/{bookingReference}":                 {a.getBookingInformation, maxFormBytes},
+		Base + "v1/booking/update/{bookingReference}":              {a.updateBookingStatus, maxFormBytes},
+		Base + "v1/booking/uploadDocumentation/{bookingReference}": {a.uploadDocumentation, a.uploadBodyLimit()},
 	}
-	for path, h := range routes {
-		mux.Handle("GET "+path, a.serve(h))
-		mux.Handle("POST "+path, a.serve(h))
+	for path, rt := range routes {
+		mux.Handle("GET "+path, a.serve(rt))
+		mux.Handle("POST "+path, a.serve(rt))
 	}
 	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
 	})
 }
 
-func (a *API) serve(h handler) http.Handler {
+func (a *API) serve(rt route) http.Handler {
+	h := rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in, err := readParams(w, r, maxFormBytes)
+		in, err := readParams(w, r, rt.limit)
 		if err != nil {
 			writeError(w, r, err)
 			return

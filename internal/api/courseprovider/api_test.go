@@ -11,10 +11,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tportal/tportal/internal/api/courseprovider"
 	"github.com/tportal/tportal/internal/auth"
+	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/server"
 	"github.com/tportal/tportal/internal/store"
 	"github.com/tportal/tportal/internal/store/storetest"
@@ -22,9 +25,12 @@ import (
 
 // portal is a real portal over a real database, served by a real HTTP server.
 type portal struct {
-	t    testing.TB
-	db   *store.DB
-	base string // .../api/courseprovider/rest/v1/courses/get
+	t        testing.TB
+	db       *store.DB
+	catalog  *catalog.Service
+	bookings *booking.Service
+	root     string // the server's URL
+	base     string // .../api/courseprovider/rest/v1/courses/get
 	// credentials of two providers: acme owns course BST, other owns course FA and
 	// its own course with the external id BST2.
 	acme, other url.Values
@@ -51,10 +57,12 @@ func newPortal(t testing.TB, dialect string) *portal {
 	}
 	reg := server.NewRegistry()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := &courseprovider.API{Catalog: cat, Auth: auth.New(db)}
+	bookings := &booking.Service{Store: db, Caller: providercall.BookingCaller{Client: providercall.New(providercall.Options{
+		AllowPrivateURLs: true, Timeout: 2 * time.Second})}}
+	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: auth.New(db)}
 	srv := httptest.NewServer(server.Handler(db, reg, server.NewMetrics(reg), logger, api))
 	t.Cleanup(srv.Close)
-	return &portal{t: t, db: db, base: srv.URL + "/api/courseprovider/rest/v1/courses/get", acme: creds["acme"], other: creds["other"]}
+	return &portal{t: t, db: db, catalog: cat, bookings: bookings, root: srv.URL, base: srv.URL + "/api/courseprovider/rest/v1/courses/get", acme: creds["acme"], other: creds["other"]}
 }
 
 // response is a decoded answer.

@@ -1,0 +1,74 @@
+package courseprovider
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tportal/tportal/internal/booking"
+	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
+)
+
+// uploadBodyLimit bounds an upload's request body: the document limit, base64's
+// growth by a third, and room for the other fields.
+func (a *API) uploadBodyLimit() int64 {
+	limit := a.Bookings.MaxDocumentBytes
+	if limit <= 0 {
+		limit = booking.DefaultMaxDocumentBytes
+	}
+	return limit/3*4 + 1<<20
+}
+
+// uploadDocumentation takes the file as multipart field "file", or as form fields
+// fileName and base64 content.
+func (a *API) uploadDocumentation(r *http.Request, p catalog.Provider, in params) (any, error) {
+	name, content, err := uploadedFile(r, in, a.Bookings.MaxDocumentBytes)
+	if err != nil {
+		return nil, err
+	}
+	d, err := a.Bookings.AddDocument(r.Context(), p, r.PathValue("bookingReference"), in.Get("documentType"), name, content)
+	if err != nil {
+		return nil, err
+	}
+	return statusMessage{Successful: true, DocumentID: strconv.FormatInt(d.ID, 10)}, nil
+}
+
+func uploadedFile(r *http.Request, in params, limit int64) (string, []byte, error) {
+	if limit <= 0 {
+		limit = booking.DefaultMaxDocumentBytes
+	}
+	if r.MultipartForm != nil && len(r.MultipartForm.File["file"]) > 0 {
+		fh := r.MultipartForm.File["file"][0]
+		f, err := fh.Open()
+		if err != nil {
+			return "", nil, errs.Wrap(err, "open uploaded file")
+		}
+		defer f.Close()
+		content, err := io.ReadAll(io.LimitReader(f, limit+1))
+		if err != nil {
+			return "", nil, errs.Wrap(err, "read uploaded file")
+		}
+		name := fh.Filename
+		if v := in.Get("fileName"); v != "" {
+			name = v
+		}
+		return name, content, nil
+	}
+	encoded := in.Get("content")
+	if encoded == "" {
+		return "", nil, errs.E(errs.Invalid, "file: is required (multipart field \"file\", or fileName and base64 content)")
+	}
+	// Tolerate line breaks and URL-safe alphabets that some encoders produce.
+	encoded = strings.NewReplacer("\r", "", "\n", "", " ", "", "-", "+", "_", "/").Replace(encoded)
+	content, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		content, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(encoded, "="))
+	}
+	if err != nil {
+		return "", nil, errs.E(errs.Invalid, "content: is not base64")
+	}
+	return in.Get("fileName"), content, nil
+}

@@ -1,0 +1,61 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/tportal/tportal/internal/booking"
+)
+
+// AddDocument implements booking.DocumentStore. The content goes into blobs once per
+// SHA-256, so a certificate uploaded twice is stored once.
+func (s *DB) AddDocument(ctx context.Context, d *booking.Document, content []byte) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO blobs (sha256, content) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`,
+			d.SHA256, content); err != nil {
+			return mapErr(err, "store document content")
+		}
+		err := tx.QueryRowContext(ctx, `INSERT INTO documents (booking_id, document_type, file_name, content_type, size, sha256, uploaded_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			d.BookingID, d.Type, d.FileName, d.ContentType, d.Size, d.SHA256, millis(d.UploadedAt)).Scan(&d.ID)
+		return mapErr(err, "document")
+	})
+}
+
+const documentColumns = `id, booking_id, document_type, file_name, content_type, size, sha256, uploaded_at`
+
+func scanDocument(row interface{ Scan(...any) error }, extra ...any) (booking.Document, error) {
+	var d booking.Document
+	var at int64
+	err := row.Scan(append([]any{&d.ID, &d.BookingID, &d.Type, &d.FileName, &d.ContentType, &d.Size, &d.SHA256, &at}, extra...)...)
+	d.UploadedAt = fromMillis(at)
+	return d, err
+}
+
+// Documents implements booking.DocumentStore.
+func (s *DB) Documents(ctx context.Context, bookingID int64) ([]booking.Document, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE booking_id = $1 ORDER BY id`, bookingID)
+	if err != nil {
+		return nil, mapErr(err, "list documents")
+	}
+	defer rows.Close()
+	out := []booking.Document{}
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, mapErr(err, "list documents")
+		}
+		out = append(out, d)
+	}
+	return out, mapErr(rows.Err(), "list documents")
+}
+
+// Document implements booking.DocumentStore.
+func (s *DB) Document(ctx context.Context, bookingID, documentID int64) (booking.Document, error) {
+	var content []byte
+	d, err := scanDocument(s.db.QueryRowContext(ctx, `SELECT d.id, d.booking_id, d.document_type, d.file_name, d.content_type,
+		d.size, d.sha256, d.uploaded_at, b.content FROM documents d JOIN blobs b ON b.sha256 = d.sha256
+		WHERE d.booking_id = $1 AND d.id = $2`, bookingID, documentID), &content)
+	d.Content = content
+	return d, mapErr(err, "document")
+}
