@@ -18,6 +18,8 @@ const adminUsage = `Usage:
   tportal admin provider set  --username USER [--name N] [--reserve-url U] [--cancel-url U] [--secret S] [--new-password]
   tportal admin course add    --name NAME [--description D] --provider USER --external-id ID
   tportal admin course list   [--provider USER]
+  tportal admin token create  --name NAME
+  tportal admin token list
 Each takes --db/--data like 'tportal serve'.
 `
 
@@ -32,6 +34,8 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"provider set":  adminProviderSet,
 		"course add":    adminCourseAdd,
 		"course list":   adminCourseList,
+		"token create":  adminTokenCreate,
+		"token list":    adminTokenList,
 	}
 	cmd, ok := cmds[args[0]+" "+args[1]]
 	if !ok {

@@ -1,0 +1,327 @@
+// Package portal serves the portal's own booking API under /api/v1/: JSON for the
+// portal's web pages and for companies' own systems, authenticated by API tokens
+// (Authorization: Bearer <token>). It lists courses and classes, books seats through
+// booking.Service (which calls the provider's reserve URL before it answers), shows a
+// booking and cancels it.
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/tportal/tportal/internal/auth"
+	"github.com/tportal/tportal/internal/booking"
+	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
+)
+
+// Base is the path under which the API is served.
+const Base = "/api/v1/"
+
+// MaxBodyBytes bounds a request body; a larger one is answered 413.
+const MaxBodyBytes = 64 << 10
+
+// TokenChecker checks an API token; *auth.TokenAuth satisfies it.
+type TokenChecker interface {
+	CheckToken(ctx context.Context, token string) (auth.Token, error)
+}
+
+// ClassFinder searches classes; *catalog.Service satisfies it.
+type ClassFinder interface {
+	FindClasses(ctx context.Context, f catalog.ClassFilter) ([]catalog.Class, error)
+}
+
+// API is the portal's booking API.
+type API struct {
+	Catalog  *catalog.Service
+	Bookings *booking.Service
+	Tokens   TokenChecker
+	Classes  ClassFinder // Catalog when nil
+}
+
+// Register adds the API's routes to mux. A known path called with another method is
+// answered 405 with Allow; an unknown path under Base 404, both in the error shape.
+func (a *API) Register(mux *http.ServeMux) {
+	routes := []struct {
+		method, path string
+		h            http.Handler
+	}{
+		{"GET", Base + "courses", a.list(a.courses)},
+		{"GET", Base + "classes", a.list(a.classes)},
+		{"POST", Base + "bookings", a.booking(a.book)},
+		{"GET", Base + "bookings/{ref}", a.booking(a.get)},
+		{"POST", Base + "bookings/{ref}/cancel", a.booking(a.cancel)},
+	}
+	for _, rt := range routes {
+		mux.Handle(rt.method+" "+rt.path, rt.h)
+		allow := rt.method
+		if allow == "GET" {
+			allow = "GET, HEAD"
+		}
+		mux.HandleFunc(rt.path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allow)
+			writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use " + rt.method})
+		})
+	}
+	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
+	})
+}
+
+// authenticate checks the request's bearer token.
+func (a *API) authenticate(r *http.Request) (auth.Token, error) {
+	return a.Tokens.CheckToken(r.Context(), bearerToken(r))
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>" header, or "".
+func bearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
+}
+
+// list serves a read-only method whose answer is a JSON value, errors in the error shape.
+func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := a.authenticate(r); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		body, err := h(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, r, http.StatusOK, body)
+	})
+}
+
+// booking serves a method whose answer is a booking answer: bookingReference, status
+// and errorMessage always, and the booking's fields when there is a booking, success
+// or not. h returns the booking concerned (zero when none) and the success status.
+func (a *API) booking(h func(w http.ResponseWriter, r *http.Request) (booking.Booking, int, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store") // personal data
+		if _, err := a.authenticate(r); err != nil {
+			writeBooking(w, r, 0, booking.Booking{}, err)
+			return
+		}
+		b, status, err := h(w, r)
+		writeBooking(w, r, status, b, err)
+	})
+}
+
+func (a *API) classFinder() ClassFinder {
+	if a.Classes != nil {
+		return a.Classes
+	}
+	return a.Catalog
+}
+
+func (a *API) courses(r *http.Request) (any, error) {
+	courses, err := a.Catalog.AllCourses(r.Context(), "")
+	if err != nil {
+		return nil, err
+	}
+	providers, err := a.Catalog.Store.Providers(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(providers))
+	for _, p := range providers {
+		names[p.ID] = p.Name
+	}
+	out := make([]courseDTO, 0, len(courses))
+	for _, c := range courses {
+		out = append(out, courseDTO{ID: c.ID, ExternalCourseID: c.ExternalID, Name: c.Name, Description: c.Description, ProviderName: names[c.ProviderID]})
+	}
+	return out, nil
+}
+
+func (a *API) classes(r *http.Request) (any, error) {
+	f, err := classFilter(r)
+	if err != nil {
+		return nil, err
+	}
+	classes, err := a.classFinder().FindClasses(r.Context(), f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]classDTO, 0, len(classes))
+	for _, c := range classes {
+		out = append(out, toClassDTO(c))
+	}
+	return out, nil
+}
+
+// classFilter reads the query parameters course, location, from, to and freeSeats,
+// naming every bad one.
+func classFilter(r *http.Request) (catalog.ClassFilter, error) {
+	q := r.URL.Query()
+	var f catalog.ClassFilter
+	var problems []string
+	bad := func(field, msg string) { problems = append(problems, field+": "+msg) }
+	if v := strings.TrimSpace(q.Get("course")); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			bad("course", strconv.Quote(v)+" is not a course id")
+		}
+		f.CourseID = id
+	}
+	f.Location = q.Get("location")
+	for _, d := range []struct {
+		name string
+		dst  **catalog.Date
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := strings.TrimSpace(q.Get(d.name)); v != "" {
+			date, err := catalog.ParseDate(v)
+			if err != nil {
+				bad(d.name, err.Error())
+				continue
+			}
+			*d.dst = &date
+		}
+	}
+	if v := strings.TrimSpace(q.Get("freeSeats")); v != "" {
+		free, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("freeSeats", strconv.Quote(v)+" is not true or false")
+		}
+		f.FreeSeatsOnly = free
+	}
+	if len(problems) > 0 {
+		return f, errs.E(errs.Invalid, "%s", strings.Join(problems, "; "))
+	}
+	return f, nil
+}
+
+func (a *API) book(w http.ResponseWriter, r *http.Request) (booking.Booking, int, error) {
+	var in bookRequest
+	if err := readJSON(w, r, &in); err != nil {
+		return booking.Booking{}, 0, err
+	}
+	b, err := a.Bookings.Book(r.Context(), in.toRequest())
+	if err == nil {
+		w.Header().Set("Location", Base+"bookings/"+b.Reference)
+	}
+	return b, http.StatusCreated, err
+}
+
+func (a *API) get(_ http.ResponseWriter, r *http.Request) (booking.Booking, int, error) {
+	b, err := a.Bookings.Get(r.Context(), r.PathValue("ref"))
+	return b, http.StatusOK, err
+}
+
+func (a *API) cancel(_ http.ResponseWriter, r *http.Request) (booking.Booking, int, error) {
+	b, err := a.Bookings.Cancel(r.Context(), r.PathValue("ref"))
+	return b, http.StatusOK, err
+}
+
+// readJSON decodes the request body, at most MaxBodyBytes, into v. Unknown fields are
+// ignored; anything that is not one JSON object of the right types is errs.Invalid.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return errs.E(errs.TooLarge, "the request body is larger than %d KiB", MaxBodyBytes>>10)
+		}
+		return errs.E(errs.Invalid, "the request body could not be read")
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return errs.E(errs.Invalid, "the request body is empty; send a JSON object")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var syntaxErr *json.SyntaxError
+		switch {
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			return errs.E(errs.Invalid, "%s: must be a JSON %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+		case errors.As(err, &typeErr):
+			return errs.E(errs.Invalid, "the request body must be a JSON object, not %s", typeErr.Value)
+		case errors.As(err, &syntaxErr):
+			return errs.E(errs.Invalid, "the request body is not valid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
+		}
+		return errs.E(errs.Invalid, "the request body is not valid JSON: %v", err)
+	}
+	return nil
+}
+
+// jsonKind names a Go kind as its JSON type.
+func jsonKind(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"), strings.HasPrefix(k, "float"):
+		return "number"
+	case k == "struct", k == "map":
+		return "object"
+	case k == "slice":
+		return "array"
+	case k == "bool":
+		return "boolean"
+	}
+	return k
+}
+
+// writeJSON sends v as JSON with the status.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.ErrorContext(r.Context(), "encode json", "err", err)
+	}
+}
+
+// errorBody is the error shape of every method that answers no booking.
+type errorBody struct {
+	ErrorMessage string `json:"errorMessage"`
+}
+
+// failure sets the headers err calls for and returns its status and message. Internal
+// errors are logged with their cause and shown only generically.
+func failure(w http.ResponseWriter, r *http.Request, err error) (int, string) {
+	switch errs.CodeOf(err) {
+	case errs.Internal:
+		slog.ErrorContext(r.Context(), "internal error", "route", r.Pattern, "err", err)
+	case errs.Unauthorized:
+		challenge := `Bearer realm="tportal"`
+		if bearerToken(r) != "" {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	case errs.RateLimited:
+		w.Header().Set("Retry-After", "10")
+	case errs.Unavailable:
+		w.Header().Set("Retry-After", "1")
+	}
+	return errs.HTTPStatus(err), errs.MessageOf(err)
+}
+
+// writeError sends err in the error shape with the status of the one errs table.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := failure(w, r, err)
+	writeJSON(w, r, status, errorBody{ErrorMessage: msg})
+}
+
+// writeBooking sends a booking answer: status on success, the error's status otherwise.
+func writeBooking(w http.ResponseWriter, r *http.Request, status int, b booking.Booking, err error) {
+	out := bookingAnswer{BookingReference: b.Reference, Status: string(b.State)}
+	if err != nil {
+		status, out.ErrorMessage = failure(w, r, err)
+	}
+	if b.Reference != "" {
+		out.bookingDTO = toBookingDTO(b)
+	}
+	writeJSON(w, r, status, out)
+}

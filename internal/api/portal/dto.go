@@ -1,0 +1,222 @@
+package portal
+
+import (
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tportal/tportal/internal/booking"
+	"github.com/tportal/tportal/internal/catalog"
+)
+
+// courseDTO is a course as GET /api/v1/courses lists it.
+type courseDTO struct {
+	ID               int64  `json:"id"`
+	ExternalCourseID string `json:"externalCourseId"`
+	Name             string `json:"name"`
+	Description      string `json:"description"`
+	ProviderName     string `json:"providerName"`
+}
+
+type addressDTO struct {
+	AddressLine1 string `json:"addressLine1"`
+	AddressLine2 string `json:"addressLine2"`
+	City         string `json:"city"`
+	ZipCode      string `json:"zipCode"`
+	Country      string `json:"country"`
+}
+
+type priceDTO struct {
+	Currency string `json:"currency"`
+	// Amount is a JSON number written from exact minor units, never through a float.
+	Amount json.Number `json:"amount"`
+}
+
+// classDTO is a class: the portal's ids beside the fields of the course-provider
+// API's class, with the same names.
+type classDTO struct {
+	ID                             int64      `json:"id"`
+	CourseID                       int64      `json:"courseId"`
+	ExternalID                     string     `json:"externalId"`
+	CourseExternalID               string     `json:"courseExternalId"`
+	Cancelled                      bool       `json:"cancelled"`
+	Location                       string     `json:"location"`
+	AvailableSeats                 int        `json:"availableSeats"`
+	EnrollmentDeadline             string     `json:"enrollmentDeadline"`
+	CancellationDeadline           string     `json:"cancellationDeadline"`
+	StartDate                      string     `json:"startDate"`
+	StartTime                      *string    `json:"startTime"`
+	EndDate                        string     `json:"endDate"`
+	EndTime                        *string    `json:"endTime"`
+	TimeZone                       string     `json:"timeZone"`
+	Address                        addressDTO `json:"address"`
+	Price                          priceDTO   `json:"price"`
+	SendScheduleInfoToParticipants bool       `json:"sendScheduleInfoToParticipants"`
+}
+
+func clockPtr(t *catalog.TimeOfDay) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.String()
+	return &s
+}
+
+func toClassDTO(c catalog.Class) classDTO {
+	return classDTO{
+		ID:                   c.ID,
+		CourseID:             c.CourseID,
+		ExternalID:           c.ExternalID,
+		CourseExternalID:     c.CourseExternalID,
+		Cancelled:            c.Cancelled(),
+		Location:             c.Location,
+		AvailableSeats:       c.AvailableSeats,
+		EnrollmentDeadline:   c.EnrollmentDeadline.String(),
+		CancellationDeadline: c.CancellationDeadline.String(),
+		StartDate:            c.StartDate.String(),
+		StartTime:            clockPtr(c.StartTime),
+		EndDate:              c.EndDate.String(),
+		EndTime:              clockPtr(c.EndTime),
+		TimeZone:             c.TimeZone,
+		Address: addressDTO{
+			AddressLine1: c.Address.Line1, AddressLine2: c.Address.Line2, City: c.Address.City,
+			ZipCode: c.Address.ZipCode, Country: c.Address.Country,
+		},
+		Price:                          priceDTO{Currency: c.Price.Currency, Amount: json.Number(c.Price.Amount())},
+		SendScheduleInfoToParticipants: c.SendScheduleInfo,
+	}
+}
+
+// classID is the classId of a booking request: a JSON number, or a string of digits
+// as HTML forms send it.
+type classID int64
+
+func (id *classID) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		return nil
+	}
+	if unq, err := strconv.Unquote(s); err == nil {
+		s = strings.TrimSpace(unq)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: string(b), Type: typeOfInt64, Field: "classId"}
+	}
+	*id = classID(n)
+	return nil
+}
+
+type personIn struct {
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+}
+
+type studentIn struct {
+	personIn
+	BirthDate string `json:"birthDate"`
+}
+
+// bookRequest is the body of POST /api/v1/bookings.
+type bookRequest struct {
+	ClassID             classID   `json:"classId"`
+	Student             studentIn `json:"student"`
+	Enroller            personIn  `json:"enroller"`
+	Company             string    `json:"company"`
+	CommentOnEnrollment string    `json:"commentOnEnrollment"`
+	PurchaseOrderNumber string    `json:"purchaseOrderNumber"`
+}
+
+func (p personIn) person() booking.Person {
+	return booking.Person{FirstName: p.FirstName, LastName: p.LastName, Email: p.Email, Phone: p.Phone}
+}
+
+func (in bookRequest) toRequest() booking.Request {
+	return booking.Request{
+		ClassID:             int64(in.ClassID),
+		Student:             in.Student.person(),
+		StudentBirthDate:    in.Student.BirthDate,
+		Enroller:            in.Enroller.person(),
+		Company:             in.Company,
+		Comment:             in.CommentOnEnrollment,
+		PurchaseOrderNumber: in.PurchaseOrderNumber,
+	}
+}
+
+type personDTO struct {
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
+}
+
+type studentDTO struct {
+	personDTO
+	BirthDate string `json:"birthDate"`
+}
+
+// bookingAnswer is the answer of every booking method: bookingReference, status
+// (the booking's state) and errorMessage always, "" when not applicable, and the
+// booking's fields whenever a booking exists, even with an error.
+type bookingAnswer struct {
+	BookingReference string `json:"bookingReference"`
+	Status           string `json:"status"`
+	ErrorMessage     string `json:"errorMessage"`
+	*bookingDTO
+}
+
+// bookingDTO is a booking's fields besides its reference and status.
+type bookingDTO struct {
+	ClassID                  int64      `json:"classId"`
+	ExternalCourseClassID    string     `json:"externalCourseClassId"`
+	Student                  studentDTO `json:"student"`
+	Enroller                 personDTO  `json:"enroller"`
+	Company                  string     `json:"company"`
+	CommentOnEnrollment      string     `json:"commentOnEnrollment"`
+	PurchaseOrderNumber      string     `json:"purchaseOrderNumber"`
+	EnrollmentStatus         string     `json:"enrollmentStatus"`
+	ProviderBookingReference string     `json:"providerBookingReference"`
+	CompletionDate           string     `json:"completionDate"`
+	Message                  string     `json:"message"`
+	CreatedAt                string     `json:"createdAt"`
+	UpdatedAt                string     `json:"updatedAt"`
+	// Documents is always empty for now: documents on bookings are being added
+	// separately.
+	Documents []any `json:"documents"`
+}
+
+func toPersonDTO(p booking.Person) personDTO {
+	return personDTO{FirstName: p.FirstName, LastName: p.LastName, Email: p.Email, Phone: p.Phone}
+}
+
+func toBookingDTO(b booking.Booking) *bookingDTO {
+	return &bookingDTO{
+		ClassID:                  b.ClassID,
+		ExternalCourseClassID:    b.ClassExternalID,
+		Student:                  studentDTO{personDTO: toPersonDTO(b.Student), BirthDate: b.StudentBirthDate},
+		Enroller:                 toPersonDTO(b.Enroller),
+		Company:                  b.Company,
+		CommentOnEnrollment:      b.Comment,
+		PurchaseOrderNumber:      b.PurchaseOrderNumber,
+		EnrollmentStatus:         b.State.EnrollmentStatus(),
+		ProviderBookingReference: b.ProviderReference,
+		CompletionDate:           b.CompletionDate,
+		Message:                  b.Message,
+		CreatedAt:                rfc3339(b.CreatedAt),
+		UpdatedAt:                rfc3339(b.UpdatedAt),
+		Documents:                []any{},
+	}
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+var typeOfInt64 = reflect.TypeFor[int64]()

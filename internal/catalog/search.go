@@ -1,0 +1,49 @@
+package catalog
+
+import (
+	"context"
+	"strings"
+
+	"github.com/tportal/tportal/internal/errs"
+)
+
+// ClassFilter selects live classes across every course, for the portal's booking
+// API; zero fields do not filter.
+type ClassFilter struct {
+	CourseID      int64  // the portal's course id
+	Location      string // case-insensitive substring of the class's location
+	From, To      *Date  // on or after From, on or before To, by the class's start date
+	FreeSeatsOnly bool   // only classes with availableSeats > 0
+}
+
+// ClassFinder searches classes. *store.DB satisfies it; it is a separate interface so
+// that Store stays what the course-provider API needs.
+type ClassFinder interface {
+	// FindClasses lists the live (not deleted) classes matching f, cancelled ones
+	// included, ordered by start.
+	FindClasses(ctx context.Context, f ClassFilter) ([]Class, error)
+}
+
+// FindClasses validates the filter and returns the live classes that match it,
+// cancelled ones included. The Store must also be a ClassFinder.
+func (s *Service) FindClasses(ctx context.Context, f ClassFilter) ([]Class, error) {
+	f.Location = strings.TrimSpace(f.Location)
+	var fe fieldErrors
+	if f.CourseID < 0 {
+		fe.add("course", "%d is not a course id", f.CourseID)
+	}
+	if len(f.Location) > maxText {
+		fe.add("location", "is longer than %d characters", maxText)
+	}
+	if f.From != nil && f.To != nil && f.From.Compare(*f.To) > 0 {
+		fe.add("from", "%s is after to %s", f.From, f.To)
+	}
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	finder, ok := s.Store.(ClassFinder)
+	if !ok {
+		return nil, errs.E(errs.Internal, "catalog: the store %T cannot search classes", s.Store)
+	}
+	return finder.FindClasses(ctx, f)
+}
