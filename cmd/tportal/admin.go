@@ -18,13 +18,14 @@ const adminUsage = `Usage:
   tportal admin provider set  --username USER [--name N] [--reserve-url U] [--cancel-url U] [--secret S] [--new-password]
   tportal admin course add    --name NAME [--description D] --provider USER --external-id ID
   tportal admin course list   [--provider USER]
+  tportal admin calls         [--provider USER] [--booking REF] [--limit 50]
   tportal admin token create  --name NAME
   tportal admin token list
 Each takes --db/--data like 'tportal serve'.
 `
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) < 2 {
+	if len(args) < 1 {
 		fmt.Fprint(stderr, adminUsage)
 		return flag.ErrHelp
 	}
@@ -36,13 +37,18 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"course list":   adminCourseList,
 		"token create":  adminTokenCreate,
 		"token list":    adminTokenList,
+		"calls":         adminCalls,
 	}
-	cmd, ok := cmds[args[0]+" "+args[1]]
+	name, rest := args[0], args[1:]
+	if _, ok := cmds[name]; !ok && len(args) > 1 { // two-word commands: admin provider add
+		name, rest = args[0]+" "+args[1], args[2:]
+	}
+	cmd, ok := cmds[name]
 	if !ok {
 		fmt.Fprint(stderr, adminUsage)
-		return fmt.Errorf("unknown admin command %q", args[0]+" "+args[1])
+		return fmt.Errorf("unknown admin command %q", name)
 	}
-	return cmd(ctx, args[2:], stdout, stderr)
+	return cmd(ctx, rest, stdout, stderr)
 }
 
 // adminEnvFlags are the admin flags that also read the environment: the shared ones.
