@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tportal/tportal/internal/auth"
+	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/providercall"
@@ -38,7 +39,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	slog.SetDefault(logger)
-	c.providerTimeout, c.keepCancelled = providercall.DefaultTimeout, time.Hour
+	c.providerTimeout, c.keepCancelled, c.uploadLimit = providercall.DefaultTimeout, time.Hour, booking.DefaultMaxDocumentBytes
 	p, err := openPortal(ctx, c, logger)
 	if err != nil {
 		return err

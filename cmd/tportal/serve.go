@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tportal/tportal/internal/api/courseprovider"
+	portalapi "github.com/tportal/tportal/internal/api/portal"
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
@@ -33,6 +34,7 @@ type serveConfig struct {
 	logLevel         string
 	providerTimeout  time.Duration
 	keepCancelled    time.Duration
+	uploadLimit      int64
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -46,6 +48,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.providerTimeout, "provider-timeout", providercall.DefaultTimeout, "total time a call to a provider's reserve or cancel URL may take")
 	fs.DurationVar(&c.keepCancelled, "keep-cancelled", time.Hour, "how long a cancelled class with bookings stays restorable before it is deleted")
+	fs.Int64Var(&c.uploadLimit, "upload-limit", booking.DefaultMaxDocumentBytes, "largest document a provider may upload, in bytes")
 }
 
 // portal is a wired portal: storage, services, background jobs and the HTTP handler.
@@ -95,7 +98,7 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 		Metrics:          providercall.NewMetrics(reg),
 		Logger:           logger,
 	})}
-	bookings := &booking.Service{Store: db, Caller: caller, Logger: logger, CallTimeout: c.providerTimeout}
+	bookings := &booking.Service{Store: db, Caller: caller, Logger: logger, CallTimeout: c.providerTimeout, MaxDocumentBytes: c.uploadLimit}
 	cat := newCatalog(db, c)
 	cat.KeepCancelled = c.keepCancelled
 	cat.ClassCancelled = bookings.NotifyClassCancelled
@@ -106,7 +109,8 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	}
 	bookings.Cleaner = runner
 	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: auth.New(db), TrustForwarded: c.trustForwarded}
-	h := server.Handler(db, reg, server.NewMetrics(reg), logger, api)
+	portalAPI := &portalapi.API{Catalog: cat, Bookings: bookings, Tokens: &auth.TokenAuth{Store: db}}
+	h := server.Handler(db, reg, server.NewMetrics(reg), logger, api, portalAPI)
 	return &portal{db: db, catalog: cat, bookings: bookings, jobs: runner, handler: h, logger: logger}, nil
 }
 
