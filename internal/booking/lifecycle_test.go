@@ -1,0 +1,399 @@
+package booking_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tportal/tportal/internal/booking"
+	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/store/storetest"
+)
+
+// succeeding answers every reserve call successfully with a fresh provider reference.
+func succeeding() http.HandlerFunc {
+	var n atomic.Int64
+	return func(w http.ResponseWriter, r *http.Request) {
+		jsonAnswer(fmt.Sprintf(`{"successful":true,"bookingReference":"P-%d"}`, n.Add(1)))(w, r)
+	}
+}
+
+func mustBook(t *testing.T, e *env, classID int64, student string) booking.Booking {
+	t.Helper()
+	b, err := e.svc.Book(context.Background(), request(classID, student))
+	if err != nil || b.State != booking.Reserved {
+		t.Fatalf("Book = %s, %v; want RESERVED", b.State, err)
+	}
+	return b
+}
+
+func TestCancel(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		e := newEnv(t, dialect, callTimeout)
+		fp := newFakeProvider(t)
+		fp.onReserve(succeeding())
+		p, co := e.addProvider(t, "acme", fp)
+		class := e.addClass(t, p, co, "C1", 5)
+
+		t.Run("cancelled", func(t *testing.T) {
+			fp.onCancel(jsonAnswer(`{"cancelled":true,"errorMessage":""}`))
+			b := mustBook(t, e, class.ID, "Ola")
+			if got := e.seats(t, class.ID); got != 4 {
+				t.Fatalf("availableSeats after booking = %d, want 4", got)
+			}
+			before := len(fp.cancelCalls())
+			c, err := e.svc.Cancel(ctx, b.Reference)
+			if err != nil {
+				t.Fatalf("Cancel: %v", err)
+			}
+			if c.State != booking.Cancelled || e.get(t, b.Reference).State != booking.Cancelled {
+				t.Errorf("state after cancel = %s (stored %s), want CANCELLED", c.State, e.get(t, b.Reference).State)
+			}
+			if got := e.seats(t, class.ID); got != 5 {
+				t.Errorf("availableSeats after cancel = %d, want 5 (seat given back)", got)
+			}
+			calls := fp.cancelCalls()[before:]
+			if len(calls) != 1 {
+				t.Fatalf("provider saw %d cancel calls, want 1", len(calls))
+			}
+			if got := calls[0].Get("bookingReference"); got != b.ProviderReference || got == "" {
+				t.Errorf("cancel bookingReference = %q, want the provider's %q", got, b.ProviderReference)
+			}
+			if got := calls[0].Get("trainingportalBookingReference"); got != b.Reference {
+				t.Errorf("cancel trainingportalBookingReference = %q, want the portal's %q", got, b.Reference)
+			}
+
+			// Twice is fine, and gives no second seat back.
+			c, err = e.svc.Cancel(ctx, b.Reference)
+			if err != nil || c.State != booking.Cancelled {
+				t.Errorf("second Cancel = %s, %v; want CANCELLED, nil", c.State, err)
+			}
+			if got := e.seats(t, class.ID); got != 5 {
+				t.Errorf("availableSeats after second cancel = %d, want 5", got)
+			}
+		})
+
+		t.Run("provider refuses", func(t *testing.T) {
+			fp.onCancel(jsonAnswer(`{"cancelled":false,"errorMessage":"Too late"}`))
+			b := mustBook(t, e, class.ID, "Per")
+			seats := e.seats(t, class.ID)
+			_, err := e.svc.Cancel(ctx, b.Reference)
+			if errs.CodeOf(err) != errs.Conflict || !strings.Contains(errs.MessageOf(err), "Too late") {
+				t.Errorf("Cancel = %v (code %s), want Conflict showing %q", err, errs.CodeOf(err), "Too late")
+			}
+			if got := e.get(t, b.Reference); got.State != booking.Reserved {
+				t.Errorf("state after refused cancel = %s, want RESERVED", got.State)
+			}
+			if got := e.seats(t, class.ID); got != seats {
+				t.Errorf("availableSeats after refused cancel = %d, want %d", got, seats)
+			}
+		})
+
+		t.Run("provider fails", func(t *testing.T) {
+			fp.onCancel(answer(http.StatusInternalServerError, "text/plain", "oops"))
+			b := mustBook(t, e, class.ID, "Pål")
+			seats := e.seats(t, class.ID)
+			_, err := e.svc.Cancel(ctx, b.Reference)
+			if errs.CodeOf(err) != errs.BadGateway || !strings.Contains(errs.MessageOf(err), "HTTP 500") {
+				t.Errorf("Cancel = %v (code %s), want BadGateway naming HTTP 500", err, errs.CodeOf(err))
+			}
+			if got := e.get(t, b.Reference); got.State != booking.Reserved {
+				t.Errorf("state after failed cancel = %s, want RESERVED", got.State)
+			}
+			if got := e.seats(t, class.ID); got != seats {
+				t.Errorf("availableSeats after failed cancel = %d, want %d", got, seats)
+			}
+		})
+
+		t.Run("after the cancellation deadline", func(t *testing.T) {
+			fp.onCancel(jsonAnswer(`{"cancelled":true}`))
+			early := mustBook(t, e, class.ID, "Espen")
+			late := mustBook(t, e, class.ID, "Askeladd")
+			defer e.clock.Set(0)
+
+			// The last minute of the deadline day (in the class's zone) still cancels.
+			e.clock.Set(time.Until(class.CancellationClosesAt()) - time.Minute)
+			if c, err := e.svc.Cancel(ctx, early.Reference); err != nil || c.State != booking.Cancelled {
+				t.Errorf("Cancel in the last minute of the deadline day = %s, %v; want CANCELLED", c.State, err)
+			}
+
+			// The next day, it does not, and the provider is not asked.
+			e.clock.Set(time.Until(class.CancellationClosesAt()) + time.Minute)
+			before := len(fp.cancelCalls())
+			seats := e.seats(t, class.ID)
+			_, err := e.svc.Cancel(ctx, late.Reference)
+			if errs.CodeOf(err) != errs.Conflict || !strings.Contains(errs.MessageOf(err), "deadline") {
+				t.Errorf("Cancel after the deadline = %v (code %s), want Conflict naming the deadline", err, errs.CodeOf(err))
+			}
+			if n := len(fp.cancelCalls()) - before; n != 0 {
+				t.Errorf("provider saw %d cancel calls after the deadline, want 0", n)
+			}
+			if got := e.get(t, late.Reference); got.State != booking.Reserved {
+				t.Errorf("state after late cancel = %s, want RESERVED", got.State)
+			}
+			if got := e.seats(t, class.ID); got != seats {
+				t.Errorf("availableSeats after late cancel = %d, want %d", got, seats)
+			}
+		})
+	})
+}
+
+func TestProviderView(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		e := newEnv(t, dialect, callTimeout)
+		fp := newFakeProvider(t)
+		ok := succeeding()
+		// The student's first name decides the provider's answer.
+		fp.onReserve(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Query().Get("studentFirstName") {
+			case "Reject":
+				jsonAnswer(`{"successful":false,"errorMessage":"No"}`)(w, r)
+			case "Broken":
+				answer(http.StatusInternalServerError, "text/plain", "down")(w, r)
+			default:
+				ok(w, r)
+			}
+		})
+		fp.onCancel(jsonAnswer(`{"cancelled":true}`))
+		p, co := e.addProvider(t, "acme", fp)
+		other, _ := e.addProvider(t, "other", newFakeProvider(t))
+		class := e.addClass(t, p, co, "C1", 10)
+
+		reserved := mustBook(t, e, class.ID, "Ola")
+		rejected, err := e.svc.Book(ctx, request(class.ID, "Reject"))
+		if rejected.State != booking.Rejected {
+			t.Fatalf("Book(Reject) = %s, %v; want REJECTED", rejected.State, err)
+		}
+		abandoned, err := e.svc.Book(ctx, request(class.ID, "Broken"))
+		if abandoned.State != booking.Abandoned {
+			t.Fatalf("Book(Broken) = %s, %v; want ABANDONED", abandoned.State, err)
+		}
+
+		t.Run("ForProvider", func(t *testing.T) {
+			b, err := e.svc.ForProvider(ctx, p, reserved.Reference)
+			if err != nil || b.Reference != reserved.Reference || b.State.EnrollmentStatus() != "NEW" {
+				t.Errorf("ForProvider(own reserved) = %s/%s, %v; want the booking, NEW", b.Reference, b.State, err)
+			}
+			if _, err := e.svc.ForProvider(ctx, other, reserved.Reference); errs.CodeOf(err) != errs.Forbidden {
+				t.Errorf("ForProvider(another provider's) = %v, want Forbidden", err)
+			}
+			for _, ref := range []string{rejected.Reference, abandoned.Reference} {
+				if _, err := e.svc.ForProvider(ctx, p, ref); errs.CodeOf(err) != errs.Gone {
+					t.Errorf("ForProvider(%s) = %v, want Gone", e.get(t, ref).State, err)
+				}
+			}
+			if _, err := e.svc.ForProvider(ctx, p, booking.NewReference()); errs.CodeOf(err) != errs.NotFound {
+				t.Errorf("ForProvider(unknown) = %v, want NotFound", err)
+			}
+		})
+
+		t.Run("UpdateStatus", func(t *testing.T) {
+			now := time.Now().In(class.Zone())
+			todayStr := catalog.DateOf(now).String()
+			tomorrow := catalog.DateOf(now.AddDate(0, 0, 1)).String()
+			ref := reserved.Reference
+			seats := e.seats(t, class.ID)
+			invalid := []struct{ status, date string }{
+				{"COMPLETED", ""},
+				{"COMPLETED", "   "},
+				{"COMPLETED", tomorrow},
+				{"COMPLETED", "2024-13-40"},
+				{"DONE", todayStr},
+				{"", ""},
+			}
+			for _, c := range invalid {
+				if _, err := e.svc.UpdateStatus(ctx, p, ref, c.status, c.date); errs.CodeOf(err) != errs.Invalid {
+					t.Errorf("UpdateStatus(%q, %q) = %v, want Invalid", c.status, c.date, err)
+				}
+			}
+			if got := e.get(t, ref); got.State != booking.Reserved || got.CompletionDate != "" {
+				t.Errorf("after refused updates: %s, completion %q; want RESERVED unchanged", got.State, got.CompletionDate)
+			}
+			if _, err := e.svc.UpdateStatus(ctx, other, ref, "NO_SHOW", ""); errs.CodeOf(err) != errs.Forbidden {
+				t.Errorf("UpdateStatus by another provider = %v, want Forbidden", err)
+			}
+
+			b, err := e.svc.UpdateStatus(ctx, p, ref, "COMPLETED", todayStr)
+			if err != nil || b.State != booking.Completed || b.CompletionDate != todayStr {
+				t.Errorf("UpdateStatus(COMPLETED, today) = %s/%q, %v; want COMPLETED/%s", b.State, b.CompletionDate, err, todayStr)
+			}
+			if got := e.get(t, ref); got.State != booking.Completed || got.CompletionDate != todayStr {
+				t.Errorf("stored after COMPLETED: %s/%q", got.State, got.CompletionDate)
+			}
+			b, err = e.svc.UpdateStatus(ctx, p, ref, "no_show", "")
+			if err != nil || b.State != booking.NoShow {
+				t.Errorf("UpdateStatus(no_show) = %s, %v; want NO_SHOW", b.State, err)
+			}
+			if got := e.get(t, ref); got.State != booking.NoShow || got.CompletionDate != "" {
+				t.Errorf("stored after NO_SHOW: %s/%q, want NO_SHOW without completion date", got.State, got.CompletionDate)
+			}
+			if got := e.seats(t, class.ID); got != seats {
+				t.Errorf("availableSeats after status updates = %d, want %d (the seat stays taken)", got, seats)
+			}
+
+			cancelled := mustBook(t, e, class.ID, "Kari")
+			if _, err := e.svc.Cancel(ctx, cancelled.Reference); err != nil {
+				t.Fatalf("Cancel: %v", err)
+			}
+			for _, s := range []string{"NO_SHOW", "NEW"} {
+				if _, err := e.svc.UpdateStatus(ctx, p, cancelled.Reference, s, ""); errs.CodeOf(err) != errs.Conflict {
+					t.Errorf("UpdateStatus(%s) of a cancelled booking = %v, want Conflict", s, err)
+				}
+			}
+			if got := e.get(t, cancelled.Reference); got.State != booking.Cancelled {
+				t.Errorf("cancelled booking is now %s", got.State)
+			}
+			if _, err := e.svc.UpdateStatus(ctx, p, rejected.Reference, "NEW", ""); errs.CodeOf(err) != errs.Gone {
+				t.Errorf("UpdateStatus of a rejected booking = %v, want Gone", err)
+			}
+		})
+	})
+}
+
+func TestCancelledClassWithBookings(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		e := newEnv(t, dialect, callTimeout)
+		fp := newFakeProvider(t)
+		fp.onReserve(succeeding())
+		p, co := e.addProvider(t, "acme", fp)
+		class := e.addClass(t, p, co, "C1", 5)
+		b := mustBook(t, e, class.ID, "Ola")
+
+		c, err := e.cat.CancelClass(ctx, p, co.ExternalID, class.ExternalID)
+		if err != nil || !c.Cancelled() {
+			t.Fatalf("CancelClass = cancelled %v, %v", c.Cancelled(), err)
+		}
+		if stored, err := e.db.ClassByID(ctx, class.ID); err != nil || !stored.Cancelled() {
+			t.Fatalf("class after CancelClass: cancelled %v, %v; want kept and cancelled", stored.Cancelled(), err)
+		}
+		ns, err := e.db.Notifications(ctx, b.ID)
+		noErr(t, err, "Notifications")
+		if len(ns) != 1 {
+			t.Fatalf("%d notifications for the booking, want 1", len(ns))
+		}
+		if ns[0].To != b.Enroller.Email || ns[0].Kind != "class_cancelled" || !strings.Contains(ns[0].Body, b.Reference) {
+			t.Errorf("notification = to %q kind %q body %q; want to the enroller %q, class_cancelled, naming the booking",
+				ns[0].To, ns[0].Kind, ns[0].Body, b.Enroller.Email)
+		}
+		if _, err := e.svc.Book(ctx, request(class.ID, "Per")); errs.CodeOf(err) != errs.Conflict || !strings.Contains(err.Error(), "cancelled") {
+			t.Errorf("Book on a cancelled class = %v, want Conflict: cancelled", err)
+		}
+
+		// Within the hour the provider can restore it.
+		e.catClock.Advance(30 * time.Minute)
+		c, err = e.cat.RestoreClass(ctx, p, co.ExternalID, class.ExternalID)
+		if err != nil || c.Cancelled() {
+			t.Fatalf("RestoreClass within the hour = cancelled %v, %v", c.Cancelled(), err)
+		}
+		if _, err := e.cat.CancelClass(ctx, p, co.ExternalID, class.ExternalID); err != nil {
+			t.Fatalf("CancelClass again: %v", err)
+		}
+		if n, err := e.cat.SweepCancelled(ctx); err != nil || n != 0 {
+			t.Errorf("SweepCancelled right after cancelling = %d, %v; want 0", n, err)
+		}
+
+		e.catClock.Advance(61 * time.Minute)
+		if n, err := e.cat.SweepCancelled(ctx); err != nil || n != 1 {
+			t.Fatalf("SweepCancelled after 61 minutes = %d, %v; want 1", n, err)
+		}
+		if _, err := e.cat.RestoreClass(ctx, p, co.ExternalID, class.ExternalID); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("RestoreClass after the sweep = %v, want NotFound", err)
+		}
+		if _, err := e.svc.Book(ctx, request(class.ID, "Per")); errs.CodeOf(err) != errs.NotFound {
+			t.Errorf("Book on a deleted class = %v, want NotFound", err)
+		}
+		again, err := e.cat.AddClass(ctx, p, co.ExternalID, classFields(class.ExternalID, 3))
+		if err != nil {
+			t.Fatalf("AddClass with the deleted class's externalId: %v", err)
+		}
+		if again.ID == class.ID {
+			t.Errorf("the new class reuses the deleted class's row %d", class.ID)
+		}
+		got := e.get(t, b.Reference)
+		if got.State != booking.Reserved || got.ClassID != class.ID || got.ClassExternalID != class.ExternalID || got.ProviderReference != b.ProviderReference {
+			t.Errorf("booking after the sweep = %s class %d/%q provider ref %q; want RESERVED on %d/%q, %q",
+				got.State, got.ClassID, got.ClassExternalID, got.ProviderReference, class.ID, class.ExternalID, b.ProviderReference)
+		}
+		if n := e.seats(t, again.ID); n != 3 {
+			t.Errorf("the new class has %d seats, want 3", n)
+		}
+		mustBook(t, e, again.ID, "Nils")
+	})
+}
+
+func TestCleanupAbandoned(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		e := newEnv(t, dialect, callTimeout)
+		fp := newFakeProvider(t)
+		fp.onReserve(func(w http.ResponseWriter, r *http.Request) { // times out
+			select {
+			case <-r.Context().Done():
+			case <-time.After(3 * time.Second):
+			}
+		})
+		var cancels atomic.Int64
+		fp.onCancel(func(w http.ResponseWriter, r *http.Request) {
+			if cancels.Add(1) == 1 {
+				answer(http.StatusInternalServerError, "text/plain", "try later")(w, r)
+				return
+			}
+			jsonAnswer(`{"cancelled":"true"}`)(w, r)
+		})
+		p, co := e.addProvider(t, "acme", fp)
+		class := e.addClass(t, p, co, "C1", 5)
+
+		b, err := e.svc.Book(ctx, request(class.ID, "Ola"))
+		if errs.CodeOf(err) != errs.BadGateway || b.State != booking.Abandoned || !b.CleanupPending {
+			t.Fatalf("Book against a provider that times out = %s cleanup %v, %v; want ABANDONED, cleanup pending, BadGateway",
+				b.State, b.CleanupPending, err)
+		}
+		if got := e.seats(t, class.ID); got != 5 {
+			t.Errorf("availableSeats after an abandoned booking = %d, want 5", got)
+		}
+		pending, err := e.svc.PendingCleanups(ctx, 10)
+		if err != nil || len(pending) != 1 || pending[0] != b.Reference {
+			t.Errorf("PendingCleanups = %v, %v; want [%s]", pending, err, b.Reference)
+		}
+
+		if err := e.svc.CleanupAbandoned(ctx, b.Reference); err == nil {
+			t.Errorf("first CleanupAbandoned (provider answers 500) = nil, want an error")
+		}
+		if got := e.get(t, b.Reference); !got.CleanupPending || got.State != booking.Abandoned {
+			t.Errorf("after a failed cleanup: %s cleanup pending %v; want ABANDONED, true", got.State, got.CleanupPending)
+		}
+		if err := e.svc.CleanupAbandoned(ctx, b.Reference); err != nil {
+			t.Errorf("second CleanupAbandoned: %v", err)
+		}
+		if got := e.get(t, b.Reference); got.CleanupPending || got.State != booking.Abandoned {
+			t.Errorf("after a successful cleanup: %s cleanup pending %v; want ABANDONED, false", got.State, got.CleanupPending)
+		}
+		if pending, err := e.svc.PendingCleanups(ctx, 10); err != nil || len(pending) != 0 {
+			t.Errorf("PendingCleanups after cleanup = %v, %v; want none", pending, err)
+		}
+		// Done is done: no further call.
+		if err := e.svc.CleanupAbandoned(ctx, b.Reference); err != nil {
+			t.Errorf("third CleanupAbandoned: %v", err)
+		}
+		calls := fp.cancelCalls()
+		if len(calls) != 2 {
+			t.Fatalf("provider saw %d cancel calls, want 2", len(calls))
+		}
+		for i, q := range calls {
+			if got := q.Get("trainingportalBookingReference"); got != b.Reference {
+				t.Errorf("cancel call %d: trainingportalBookingReference = %q, want %q", i, got, b.Reference)
+			}
+		}
+		if got := e.seats(t, class.ID); got != 5 {
+			t.Errorf("availableSeats after cleanup = %d, want 5", got)
+		}
+	})
+}
