@@ -116,8 +116,13 @@ type personIn struct {
 	Phone     string `json:"phone"`
 }
 
+// studentIn repeats personIn's fields rather than embedding it, so that a decoding
+// error names the field as the caller wrote it (student.firstName).
 type studentIn struct {
-	personIn
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Email     string `json:"email"`
+	Phone     string `json:"phone"`
 	BirthDate string `json:"birthDate"`
 }
 
@@ -138,7 +143,7 @@ func (p personIn) person() booking.Person {
 func (in bookRequest) toRequest() booking.Request {
 	return booking.Request{
 		ClassID:             int64(in.ClassID),
-		Student:             in.Student.person(),
+		Student:             personIn{in.Student.FirstName, in.Student.LastName, in.Student.Email, in.Student.Phone}.person(),
 		StudentBirthDate:    in.Student.BirthDate,
 		Enroller:            in.Enroller.person(),
 		Company:             in.Company,
