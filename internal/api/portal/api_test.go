@@ -604,6 +604,9 @@ func TestCancel(t *testing.T) {
 				if got := e.do("GET", "/api/v1/bookings/"+ref, e.token, "").str(t, "status"); got != string(tc.state) {
 					t.Errorf("GET status = %q, want %q", got, tc.state)
 				}
+				if tc.name == "provider refuses" && r.str(t, "message") != keepMessage {
+					t.Errorf("message = %q, want the provider's %q", r.str(t, "message"), keepMessage)
+				}
 				if got := e.seats(class.ID); got != tc.seats {
 					t.Errorf("availableSeats = %d, want %d", got, tc.seats)
 				}
