@@ -19,6 +19,10 @@ import (
 	"github.com/tportal/tportal/internal/errs"
 )
 
+// BcryptCost is the work factor of password hashes. Tests lower it, since the race
+// detector makes each default-cost hash take about a second; nothing else should.
+var BcryptCost = bcrypt.DefaultCost
+
 // NewPassword returns a random password (130 bits, lower-case base32, easy to paste)
 // and its hash.
 func NewPassword() (password, hash string, err error) {
@@ -39,7 +43,7 @@ func HashPassword(password string) (string, error) {
 	if len(password) > 72 {
 		return "", errs.E(errs.Invalid, "password: must be at most 72 bytes")
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(password), BcryptCost)
 	if err != nil {
 		return "", errs.Wrap(err, "hash password")
 	}
@@ -79,7 +83,7 @@ type client struct {
 // New returns an Authenticator over lookup: 10 failed attempts per client at once, then
 // one every 6 seconds; verified credentials are remembered for 5 minutes.
 func New(lookup Lookup) *Authenticator {
-	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), bcrypt.DefaultCost)
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a real password, only for timing"), BcryptCost)
 	return &Authenticator{
 		lookup:        lookup,
 		dummyHash:     h,

@@ -2,8 +2,11 @@ package auth
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
@@ -18,6 +21,11 @@ func (u users) ProviderByUsername(_ context.Context, name string) (catalog.Provi
 		return catalog.Provider{}, errs.E(errs.NotFound, "no such provider")
 	}
 	return p, nil
+}
+
+func TestMain(m *testing.M) {
+	BcryptCost = bcrypt.MinCost // the race detector makes default-cost hashes take a second each
+	os.Exit(m.Run())
 }
 
 func TestAuthenticate(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,14 @@ import (
 	"github.com/tportal/tportal/internal/server"
 	"github.com/tportal/tportal/internal/store"
 	"github.com/tportal/tportal/internal/store/storetest"
+	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/time/rate"
 )
+
+func TestMain(m *testing.M) {
+	auth.BcryptCost = bcrypt.MinCost // the race detector makes default-cost hashes take a second each
+	os.Exit(m.Run())
+}
 
 // portal is a real portal over a real database, served by a real HTTP server.
 type portal struct {
@@ -29,6 +37,7 @@ type portal struct {
 	db       *store.DB
 	catalog  *catalog.Service
 	bookings *booking.Service
+	auth     *auth.Authenticator
 	root     string // the server's URL
 	base     string // .../api/courseprovider/rest/v1/courses/get
 	// credentials of two providers: acme owns course BST, other owns course FA and
@@ -59,10 +68,11 @@ func newPortal(t testing.TB, dialect string) *portal {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	bookings := &booking.Service{Store: db, Caller: providercall.BookingCaller{Client: providercall.New(providercall.Options{
 		AllowPrivateURLs: true, Timeout: 2 * time.Second})}}
-	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: auth.New(db)}
+	authn := auth.New(db)
+	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: authn}
 	srv := httptest.NewServer(server.Handler(db, reg, server.NewMetrics(reg), logger, api))
 	t.Cleanup(srv.Close)
-	return &portal{t: t, db: db, catalog: cat, bookings: bookings, root: srv.URL, base: srv.URL + "/api/courseprovider/rest/v1/courses/get", acme: creds["acme"], other: creds["other"]}
+	return &portal{t: t, db: db, catalog: cat, bookings: bookings, auth: authn, root: srv.URL, base: srv.URL + "/api/courseprovider/rest/v1/courses/get", acme: creds["acme"], other: creds["other"]}
 }
 
 // response is a decoded answer.
@@ -356,6 +366,7 @@ func mustReq(t *testing.T, method, u string, body io.Reader) *http.Request {
 // Repeated failures from one client are slowed down; others are not affected.
 func TestLoginFailuresAreRateLimited(t *testing.T) {
 	p := newPortal(t, "sqlite")
+	p.auth.FailuresRate = rate.Every(time.Hour) // no refill during the test, however slow the machine
 	bad := url.Values{"username": {"acme"}, "password": {"guess-guess-guess"}}
 	var last response
 	for i := 0; i < 11; i++ {
