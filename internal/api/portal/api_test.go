@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tportal/tportal/internal/api/courseprovider"
 	"github.com/tportal/tportal/internal/api/portal"
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
@@ -157,10 +158,12 @@ func newEnv(t *testing.T, dialect string) *env {
 		t.Fatal(err)
 	}
 	e.token = token
+	// Wired as cmd/tportal wires it, beside the course-provider API on one mux.
 	api := &portal.API{Catalog: e.cat, Bookings: bookings, Tokens: &auth.TokenAuth{Store: e.db}}
+	cp := &courseprovider.API{Catalog: e.cat, Bookings: bookings, Auth: auth.New(e.db)}
 	reg := server.NewRegistry()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := httptest.NewServer(server.Handler(e.db, reg, server.NewMetrics(reg), logger, api))
+	srv := httptest.NewServer(server.Handler(e.db, reg, server.NewMetrics(reg), logger, cp, api))
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	return e
