@@ -40,6 +40,7 @@ type Filter struct {
 	ClassID        int64
 	States         []State
 	CleanupPending bool
+	CreatedBefore  time.Time
 	Limit          int
 }
 
@@ -377,6 +378,37 @@ func (s *Service) PendingCleanups(ctx context.Context, limit int) ([]string, err
 		refs[i] = b.Reference
 	}
 	return refs, nil
+}
+
+// AbandonStale marks ABANDONED the bookings left PENDING longer than a reserve call
+// can take: their process stopped (or lost its database) between the reserve call and
+// recording its answer. Their seats are given back and their cleanup is scheduled,
+// so the provider releases whatever it may have reserved. It returns how many.
+func (s *Service) AbandonStale(ctx context.Context) (int, error) {
+	d := s.CallTimeout
+	if d <= 0 {
+		d = 15 * time.Second
+	}
+	stale, err := s.Store.Bookings(ctx, Filter{States: []State{Pending}, CreatedBefore: s.now().Add(-2*d - time.Minute), Limit: 500})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, b := range stale {
+		_, err := s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
+			if b.State != Pending {
+				return nil // finished meanwhile
+			}
+			b.State, b.CleanupPending, b.UpdatedAt = Abandoned, true, s.now()
+			b.Message = "the portal stopped before the provider's answer was recorded"
+			n++
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // NotifyClassCancelled records a message to the enroller of every booking that holds

@@ -4,9 +4,9 @@
 //
 //   - cleanup: the cancel call for an ABANDONED reservation, retried with backoff
 //     and jitter until the provider answers;
-//   - a periodic scan that schedules cleanup for every abandoned booking that still
-//     needs one (a crash between marking a booking and scheduling its job loses
-//     nothing);
+//   - a periodic scan that abandons bookings a stopped process left PENDING, and
+//     schedules cleanup for every abandoned booking that still needs one (a crash
+//     between marking a booking and scheduling its job loses nothing);
 //   - a periodic sweep that deletes cancelled classes once their restore window is over.
 package jobs
 
@@ -190,6 +190,11 @@ type scanWorker struct {
 }
 
 func (w *scanWorker) Work(ctx context.Context, _ *river.Job[scanArgs]) error {
+	if n, err := w.bookings.AbandonStale(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		w.logger.WarnContext(ctx, "abandoned bookings left pending by a stopped process", "bookings", n)
+	}
 	refs, err := w.bookings.PendingCleanups(ctx, 500)
 	if err != nil {
 		return err

@@ -204,3 +204,65 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// A booking left PENDING by a process that stopped mid-call is abandoned by the scan,
+// its seat given back, and the provider told to cancel it.
+func TestScanAbandonsStalePendingBookings(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dialect)
+		cancelled := make(chan string, 1)
+		provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case cancelled <- r.URL.Query().Get("trainingportalBookingReference"):
+			default:
+			}
+			w.Write([]byte(`{"cancelled":true}`))
+		}))
+		defer provider.Close()
+		old := abandonedBooking(t, db, provider.URL+"/cancel") // also creates provider, course, class W1
+		first, _ := db.BookingByReference(ctx, old)
+		if _, err := db.ModifyBooking(ctx, old, func(b *booking.Booking) error { b.CleanupPending = false; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		class, _ := db.ClassByID(ctx, first.ClassID)
+		stale := booking.Booking{Reference: booking.NewReference(), ClassID: class.ID, State: booking.Pending,
+			CreatedAt: time.Now().Add(-time.Hour), UpdatedAt: time.Now().Add(-time.Hour)}
+		if err := db.CreateBooking(ctx, &stale, func(catalog.Class) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		fresh := booking.Booking{Reference: booking.NewReference(), ClassID: class.ID, State: booking.Pending,
+			CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		if err := db.CreateBooking(ctx, &fresh, func(catalog.Class) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		r, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookingService(db), &catalog.Service{Store: db},
+			jobs.Options{ScanEvery: time.Hour, PollEvery: 100 * time.Millisecond, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer r.Stop(ctx)
+		select {
+		case got := <-cancelled:
+			if got != stale.Reference {
+				t.Errorf("cancel sent for %q, want the stale booking %q", got, stale.Reference)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("the stale booking was not cleaned up")
+		}
+		b, _ := db.BookingByReference(ctx, stale.Reference)
+		if b.State != booking.Abandoned {
+			t.Errorf("stale booking is %s, want ABANDONED", b.State)
+		}
+		if f, _ := db.BookingByReference(ctx, fresh.Reference); f.State != booking.Pending {
+			t.Errorf("a fresh PENDING booking became %s", f.State)
+		}
+		after, _ := db.ClassByID(ctx, class.ID)
+		if after.AvailableSeats != class.AvailableSeats-1 { // the fresh one still holds its seat
+			t.Errorf("seats = %d, want %d", after.AvailableSeats, class.AvailableSeats-1)
+		}
+	})
+}

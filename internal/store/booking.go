@@ -140,6 +140,9 @@ func (s *DB) Bookings(ctx context.Context, f booking.Filter) ([]booking.Booking,
 	if f.CleanupPending {
 		where = append(where, "b.cleanup_pending")
 	}
+	if !f.CreatedBefore.IsZero() {
+		where = append(where, "b.created_at < "+arg(millis(f.CreatedBefore)))
+	}
 	q := `SELECT ` + bookingColumns + bookingFrom
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
