@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,6 +58,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"POST", Base + "bookings", a.booking(a.book)},
 		{"GET", Base + "bookings/{ref}", a.booking(a.get)},
 		{"POST", Base + "bookings/{ref}/cancel", a.booking(a.cancel)},
+		{"GET", Base + "bookings/{ref}/documents/{id}", http.HandlerFunc(a.download)},
 	}
 	for _, rt := range routes {
 		mux.Handle(rt.method+" "+rt.path, rt.h)
@@ -111,12 +113,51 @@ func (a *API) booking(h func(w http.ResponseWriter, r *http.Request) (booking.Bo
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store") // personal data
 		if _, err := a.authenticate(r); err != nil {
-			writeBooking(w, r, 0, booking.Booking{}, err)
+			writeBooking(w, r, 0, booking.Booking{}, nil, err)
 			return
 		}
 		b, status, err := h(w, r)
-		writeBooking(w, r, status, b, err)
+		var docs []booking.Document
+		if b.ID != 0 {
+			var derr error
+			if docs, derr = a.Bookings.Documents(r.Context(), b); derr != nil {
+				writeBooking(w, r, 0, b, nil, derr)
+				return
+			}
+		}
+		writeBooking(w, r, status, b, docs, err)
 	})
+}
+
+// download sends a document's content as an attachment.
+func (a *API) download(w http.ResponseWriter, r *http.Request) {
+	if _, err := a.authenticate(r); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	b, err := a.Bookings.Get(r.Context(), r.PathValue("ref"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, r, errs.E(errs.NotFound, "no document %q", r.PathValue("id")))
+		return
+	}
+	d, err := a.Bookings.Document(r.Context(), b, id)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", d.ContentType)
+	h.Set("Content-Length", strconv.FormatInt(int64(len(d.Content)), 10))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.FileName}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("ETag", `"`+d.SHA256+`"`)
+	_, _ = w.Write(d.Content)
 }
 
 func (a *API) classFinder() ClassFinder {
@@ -322,13 +363,13 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // writeBooking sends a booking answer: status on success, the error's status otherwise.
-func writeBooking(w http.ResponseWriter, r *http.Request, status int, b booking.Booking, err error) {
+func writeBooking(w http.ResponseWriter, r *http.Request, status int, b booking.Booking, docs []booking.Document, err error) {
 	out := bookingAnswer{BookingReference: b.Reference, Status: string(b.State)}
 	if err != nil {
 		status, out.ErrorMessage = failure(w, r, err)
 	}
 	if b.Reference != "" {
-		out.bookingDTO = toBookingDTO(b)
+		out.bookingDTO = toBookingDTO(b, docs)
 	}
 	writeJSON(w, r, status, out)
 }

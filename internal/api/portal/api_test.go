@@ -129,6 +129,7 @@ type env struct {
 	bst, fa  catalog.Course
 	url      string
 	token    string
+	bookings *booking.Service
 }
 
 func newEnv(t *testing.T, dialect string) *env {
@@ -153,6 +154,7 @@ func newEnv(t *testing.T, dialect string) *env {
 	bookings := &booking.Service{Store: e.db, Caller: providercall.BookingCaller{
 		Client: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 300 * time.Millisecond}),
 	}}
+	e.bookings = bookings
 	token, hash := auth.NewToken()
 	if _, err := e.db.CreateToken(ctx, "test suite", hash); err != nil {
 		t.Fatal(err)
@@ -866,6 +868,62 @@ func TestTokens(t *testing.T) {
 		list, err := db.Tokens(ctx)
 		if err != nil || len(list) != 1 || list[0].Name != "Acme intranet" {
 			t.Errorf("Tokens = %+v, %v", list, err)
+		}
+	})
+}
+
+// Documents a provider uploads are listed on the booking and can be downloaded.
+func TestDocuments(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		class := e.addClass(classSpec{ext: "DOC", seats: 3})
+		ref := e.book(class.ID).str(t, "bookingReference")
+		other := e.book(class.ID).str(t, "bookingReference")
+		pdf := []byte("%PDF-1.7\n% a certificate\n%%EOF\n")
+		doc, err := e.bookings.AddDocument(context.Background(), e.acme, ref, "", "certificate.pdf", pdf)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		r := e.do("GET", "/api/v1/bookings/"+ref, e.token, "")
+		var got struct {
+			Documents []struct {
+				ID          int64  `json:"id"`
+				Type        string `json:"documentType"`
+				FileName    string `json:"fileName"`
+				ContentType string `json:"contentType"`
+				Size        int64  `json:"size"`
+				URL         string `json:"url"`
+			} `json:"documents"`
+		}
+		if err := json.Unmarshal(r.body, &got); err != nil || len(got.Documents) != 1 {
+			t.Fatalf("booking = %s (%v)", r.body, err)
+		}
+		d := got.Documents[0]
+		wantURL := "/api/v1/bookings/" + ref + "/documents/" + strconv.FormatInt(doc.ID, 10)
+		if d.ID != doc.ID || d.Type != "COURSE_CERTIFICATE" || d.FileName != "certificate.pdf" || d.ContentType != "application/pdf" ||
+			d.Size != int64(len(pdf)) || d.URL != wantURL {
+			t.Errorf("document = %+v, want url %s", d, wantURL)
+		}
+
+		r = e.do("GET", d.URL, e.token, "")
+		if r.status != 200 || string(r.body) != string(pdf) || r.header.Get("Content-Type") != "application/pdf" ||
+			!strings.Contains(r.header.Get("Content-Disposition"), `filename=certificate.pdf`) {
+			t.Errorf("download: %d %q %v", r.status, r.body, r.header)
+		}
+		for _, tt := range []struct {
+			path, token string
+			status      int
+		}{
+			{d.URL, "", 401},
+			{"/api/v1/bookings/" + other + "/documents/" + strconv.FormatInt(doc.ID, 10), e.token, 404},
+			{"/api/v1/bookings/" + ref + "/documents/999999", e.token, 404},
+			{"/api/v1/bookings/" + ref + "/documents/x", e.token, 404},
+			{"/api/v1/bookings/nope/documents/1", e.token, 404},
+		} {
+			if r := e.do("GET", tt.path, tt.token, ""); r.status != tt.status {
+				t.Errorf("GET %s: %d, want %d (%s)", tt.path, r.status, tt.status, r.body)
+			}
 		}
 	})
 }

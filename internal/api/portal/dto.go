@@ -189,16 +189,38 @@ type bookingDTO struct {
 	Message                  string     `json:"message"`
 	CreatedAt                string     `json:"createdAt"`
 	UpdatedAt                string     `json:"updatedAt"`
-	// Documents is always empty for now: documents on bookings are being added
-	// separately.
-	Documents []any `json:"documents"`
+	// Documents are the files the provider uploaded for the booking, such as the
+	// course certificate; each has a download URL.
+	Documents []documentDTO `json:"documents"`
+}
+
+// documentDTO describes an uploaded document; its content is at URL.
+type documentDTO struct {
+	ID          int64  `json:"id"`
+	Type        string `json:"documentType"`
+	FileName    string `json:"fileName"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	UploadedAt  string `json:"uploadedAt"`
+	URL         string `json:"url"`
+}
+
+func toDocumentDTOs(ref string, docs []booking.Document) []documentDTO {
+	out := make([]documentDTO, 0, len(docs))
+	for _, d := range docs {
+		out = append(out, documentDTO{ID: d.ID, Type: d.Type, FileName: d.FileName, ContentType: d.ContentType,
+			Size: d.Size, SHA256: d.SHA256, UploadedAt: rfc3339(d.UploadedAt),
+			URL: Base + "bookings/" + ref + "/documents/" + strconv.FormatInt(d.ID, 10)})
+	}
+	return out
 }
 
 func toPersonDTO(p booking.Person) personDTO {
 	return personDTO{FirstName: p.FirstName, LastName: p.LastName, Email: p.Email, Phone: p.Phone}
 }
 
-func toBookingDTO(b booking.Booking) *bookingDTO {
+func toBookingDTO(b booking.Booking, docs []booking.Document) *bookingDTO {
 	return &bookingDTO{
 		ClassID:                  b.ClassID,
 		ExternalCourseClassID:    b.ClassExternalID,
@@ -213,7 +235,7 @@ func toBookingDTO(b booking.Booking) *bookingDTO {
 		Message:                  b.Message,
 		CreatedAt:                rfc3339(b.CreatedAt),
 		UpdatedAt:                rfc3339(b.UpdatedAt),
-		Documents:                []any{},
+		Documents:                toDocumentDTOs(b.Reference, docs),
 	}
 }
 
