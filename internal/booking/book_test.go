@@ -103,6 +103,7 @@ func TestBookAgainstRealProviders(t *testing.T) {
 				b, err := e.svc.Book(context.Background(), req)
 				elapsed := time.Since(start)
 
+				t.Logf("state %s, message %q, error %v", b.State, b.Message, err)
 				if tc.code == "" {
 					if err != nil {
 						t.Fatalf("Book: %v, want no error", err)

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
-	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/store"
 	"github.com/tportal/tportal/internal/store/storetest"
@@ -30,17 +30,11 @@ type clock struct{ off atomic.Int64 }
 func (c *clock) Now() time.Time           { return time.Now().Add(time.Duration(c.off.Load())) }
 func (c *clock) Advance(d time.Duration)  { c.off.Add(int64(d)) }
 func (c *clock) Set(offset time.Duration) { c.off.Store(int64(offset)) }
-func (c *clock) Offset() time.Duration    { return time.Duration(c.off.Load()) }
-func today(now time.Time) catalog.Date    { return catalog.DateOf(now.In(mustZone())) }
 func mustZone() *time.Location            { l, _ := time.LoadLocation(zone); return l }
 func ptr(s string) *string                { return &s }
 func daysFromToday(n int) string {
 	return catalog.DateOf(time.Now().In(mustZone()).AddDate(0, 0, n)).String()
 }
-func codeOf(err error) errs.Code          { return errs.CodeOf(err) }
-func errText(err error) string            { return fmt.Sprint(err) }
-func isCode(err error, c errs.Code) bool  { return err != nil && errs.CodeOf(err) == c }
-func contains(err error, sub string) bool { return err != nil && strings.Contains(err.Error(), sub) }
 func noErr(tb testing.TB, err error, what string) {
 	tb.Helper()
 	if err != nil {
@@ -246,4 +240,11 @@ func (fp *fakeProvider) hold(w http.ResponseWriter, r *http.Request) {
 	}
 	<-fp.done
 	conn.Close()
+}
+
+// TestMain silences the default logger: the store logs every migration it applies,
+// once per fresh database, which buries the test and benchmark output.
+func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
 }
