@@ -48,7 +48,7 @@ const (
 	keepMessage   = "Too late to cancel at our end"
 )
 
-func newFakeProvider(t *testing.T) *fakeProvider {
+func newFakeProvider(t testing.TB) *fakeProvider {
 	f := &fakeProvider{}
 	wait := func(r *http.Request) {
 		select {
@@ -119,7 +119,7 @@ func (f *fakeProvider) calls(cancel bool, key, value string) []url.Values {
 // env is a real portal over a real database, with two providers: acme (course BST,
 // reserve and cancel URLs on a fake provider) and nord (course FA, no URLs).
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	dialect  string
 	db       *store.DB
 	cat      *catalog.Service
@@ -132,7 +132,7 @@ type env struct {
 	bookings *booking.Service
 }
 
-func newEnv(t *testing.T, dialect string) *env {
+func newEnv(t testing.TB, dialect string) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, dialect: dialect, db: storetest.Open(t, dialect), provider: newFakeProvider(t)}
