@@ -29,7 +29,7 @@ type seenInside struct {
 // bookOne points acme's reserve URL at a provider that calls getBookingInformation
 // before it answers, adds a class and books it. The provider answers successful when
 // accept is true.
-func bookOne(t *testing.T, p *portal, accept bool) (booking.Booking, error, *seenInside) {
+func bookOne(t *testing.T, p *portal, accept bool) (booking.Booking, *seenInside, error) {
 	t.Helper()
 	ctx := context.Background()
 	seen := &seenInside{}
@@ -80,7 +80,7 @@ func bookOne(t *testing.T, p *portal, accept bool) (booking.Booking, error, *see
 		Enroller: booking.Person{FirstName: "Ola", LastName: "Hansen", Email: "ola@example.no"},
 		Company:  "Nordsjø AS", Comment: "Vegetarian lunch", PurchaseOrderNumber: "PO-77", StudentBirthDate: "1990-05-17",
 	})
-	return b, err, seen
+	return b, seen, err
 }
 
 // A provider that asks for the booking from inside its reserve handler sees 404 with
@@ -88,7 +88,7 @@ func bookOne(t *testing.T, p *portal, accept bool) (booking.Booking, error, *see
 func TestGetBookingInformationDuringAndAfterReserve(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		p := newPortal(t, dialect)
-		b, err, seen := bookOne(t, p, true)
+		b, seen, err := bookOne(t, p, true)
 		if err != nil || b.State != booking.Reserved || b.ProviderReference != "PRV-1" {
 			t.Fatalf("Book = %+v, %v", b, err)
 		}
@@ -127,7 +127,7 @@ func TestGetBookingInformationDuringAndAfterReserve(t *testing.T) {
 
 func TestRejectedBookingIsGone(t *testing.T) {
 	p := newPortal(t, "sqlite")
-	b, err, _ := bookOne(t, p, false)
+	b, _, err := bookOne(t, p, false)
 	if b.State != booking.Rejected || err == nil || !strings.Contains(err.Error(), "Fully booked") {
 		t.Fatalf("Book = %+v, %v", b, err)
 	}
@@ -138,7 +138,7 @@ func TestUpdateBookingStatusAndUpload(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		p := newPortal(t, dialect)
 		p.bookings.MaxDocumentBytes = 4096
-		b, err, _ := bookOne(t, p, true)
+		b, _, err := bookOne(t, p, true)
 		if err != nil {
 			t.Fatal(err)
 		}
