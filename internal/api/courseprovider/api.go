@@ -9,6 +9,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/tportal/tportal/internal/api/wire"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
@@ -104,21 +105,21 @@ func (a *API) getCourseClasses(r *http.Request, p catalog.Provider, _ params) (a
 	if err != nil {
 		return nil, err
 	}
-	out := classList{Classes: make([]classDTO, 0, len(classes))}
+	out := classList{Classes: make([]wire.Class, 0, len(classes))}
 	for _, c := range classes {
-		out.Classes = append(out.Classes, toClassDTO(c))
+		out.Classes = append(out.Classes, wire.FromClass(c))
 	}
 	return listBody{xml: out, json: out.Classes}, nil
 }
 
 func (a *API) addClass(r *http.Request, p catalog.Provider, in params) (any, error) {
 	c, err := a.Catalog.AddClass(r.Context(), p, r.PathValue("externalCourseId"), in.classFields())
-	return toClassDTO(c), err
+	return wire.FromClass(c), err
 }
 
 func (a *API) updateClass(r *http.Request, p catalog.Provider, in params) (any, error) {
 	c, err := a.Catalog.UpdateClass(r.Context(), p, r.PathValue("externalCourseId"), in.classFields())
-	return toClassDTO(c), err
+	return wire.FromClass(c), err
 }
 
 func (a *API) cancelClass(r *http.Request, p catalog.Provider, _ params) (any, error) {

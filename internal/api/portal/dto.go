@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tportal/tportal/internal/api/wire"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 )
@@ -20,73 +21,16 @@ type courseDTO struct {
 	ProviderName     string `json:"providerName"`
 }
 
-type addressDTO struct {
-	AddressLine1 string `json:"addressLine1"`
-	AddressLine2 string `json:"addressLine2"`
-	City         string `json:"city"`
-	ZipCode      string `json:"zipCode"`
-	Country      string `json:"country"`
-}
-
-type priceDTO struct {
-	Currency string `json:"currency"`
-	// Amount is a JSON number written from exact minor units, never through a float.
-	Amount json.Number `json:"amount"`
-}
-
 // classDTO is a class: the portal's ids beside the fields of the course-provider
 // API's class, with the same names.
 type classDTO struct {
-	ID                             int64      `json:"id"`
-	CourseID                       int64      `json:"courseId"`
-	ExternalID                     string     `json:"externalId"`
-	CourseExternalID               string     `json:"courseExternalId"`
-	Cancelled                      bool       `json:"cancelled"`
-	Location                       string     `json:"location"`
-	AvailableSeats                 int        `json:"availableSeats"`
-	EnrollmentDeadline             string     `json:"enrollmentDeadline"`
-	CancellationDeadline           string     `json:"cancellationDeadline"`
-	StartDate                      string     `json:"startDate"`
-	StartTime                      *string    `json:"startTime"`
-	EndDate                        string     `json:"endDate"`
-	EndTime                        *string    `json:"endTime"`
-	TimeZone                       string     `json:"timeZone"`
-	Address                        addressDTO `json:"address"`
-	Price                          priceDTO   `json:"price"`
-	SendScheduleInfoToParticipants bool       `json:"sendScheduleInfoToParticipants"`
-}
-
-func clockPtr(t *catalog.TimeOfDay) *string {
-	if t == nil {
-		return nil
-	}
-	s := t.String()
-	return &s
+	ID       int64 `json:"id"`
+	CourseID int64 `json:"courseId"`
+	wire.Class
 }
 
 func toClassDTO(c catalog.Class) classDTO {
-	return classDTO{
-		ID:                   c.ID,
-		CourseID:             c.CourseID,
-		ExternalID:           c.ExternalID,
-		CourseExternalID:     c.CourseExternalID,
-		Cancelled:            c.Cancelled(),
-		Location:             c.Location,
-		AvailableSeats:       c.AvailableSeats,
-		EnrollmentDeadline:   c.EnrollmentDeadline.String(),
-		CancellationDeadline: c.CancellationDeadline.String(),
-		StartDate:            c.StartDate.String(),
-		StartTime:            clockPtr(c.StartTime),
-		EndDate:              c.EndDate.String(),
-		EndTime:              clockPtr(c.EndTime),
-		TimeZone:             c.TimeZone,
-		Address: addressDTO{
-			AddressLine1: c.Address.Line1, AddressLine2: c.Address.Line2, City: c.Address.City,
-			ZipCode: c.Address.ZipCode, Country: c.Address.Country,
-		},
-		Price:                          priceDTO{Currency: c.Price.Currency, Amount: json.Number(c.Price.Amount())},
-		SendScheduleInfoToParticipants: c.SendScheduleInfo,
-	}
+	return classDTO{ID: c.ID, CourseID: c.CourseID, Class: wire.FromClass(c)}
 }
 
 // classID is the classId of a booking request: a JSON number, or a string of digits
