@@ -397,3 +397,45 @@ func TestCleanupAbandoned(t *testing.T) {
 		}
 	})
 }
+
+func TestAbandonStale(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		e := newEnv(t, dialect, callTimeout)
+		fp := newFakeProvider(t)
+		p, co := e.addProvider(t, "acme", fp)
+		class := e.addClass(t, p, co, "C1", 5)
+		// Bookings a stopped process left PENDING: stored with their seat, never answered.
+		pending := func(age time.Duration) booking.Booking {
+			at := time.Now().Add(-age)
+			b := booking.Booking{Reference: booking.NewReference(), ClassID: class.ID, State: booking.Pending,
+				Student: booking.Person{FirstName: "Ola", LastName: "N"}, Enroller: booking.Person{Email: "kari@example.com"},
+				CreatedAt: at, UpdatedAt: at}
+			noErr(t, e.db.CreateBooking(ctx, &b, func(catalog.Class) error { return nil }), "CreateBooking")
+			return b
+		}
+		stale, fresh := pending(10*time.Minute), pending(0)
+		if got := e.seats(t, class.ID); got != 3 {
+			t.Fatalf("availableSeats with two PENDING bookings = %d, want 3", got)
+		}
+		n, err := e.svc.AbandonStale(ctx)
+		if err != nil || n != 1 {
+			t.Fatalf("AbandonStale = %d, %v; want 1", n, err)
+		}
+		if got := e.get(t, stale.Reference); got.State != booking.Abandoned || !got.CleanupPending || got.Message == "" {
+			t.Errorf("stale booking: %s cleanup %v message %q; want ABANDONED, cleanup pending, a reason", got.State, got.CleanupPending, got.Message)
+		}
+		if got := e.get(t, fresh.Reference); got.State != booking.Pending {
+			t.Errorf("fresh booking: %s, want PENDING (its reserve call may still be running)", got.State)
+		}
+		if got := e.seats(t, class.ID); got != 4 {
+			t.Errorf("availableSeats = %d, want 4 (the stale booking's seat given back)", got)
+		}
+		if refs, _ := e.svc.PendingCleanups(ctx, 10); len(refs) != 1 || refs[0] != stale.Reference {
+			t.Errorf("PendingCleanups = %v, want [%s]", refs, stale.Reference)
+		}
+		if n, err := e.svc.AbandonStale(ctx); err != nil || n != 0 {
+			t.Errorf("second AbandonStale = %d, %v; want 0", n, err)
+		}
+	})
+}
