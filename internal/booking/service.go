@@ -164,6 +164,11 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	defer cancel()
 	answer, callErr := s.Caller.Reserve(ctx, provider, b)
 	final, err := s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
+		if b.State != Pending {
+			// Another instance gave up on this call (AbandonStale) and owns the
+			// booking now; its cleanup will cancel whatever the provider reserved.
+			return nil
+		}
 		b.UpdatedAt = s.now()
 		switch {
 		case callErr != nil:
@@ -382,8 +387,9 @@ func (s *Service) PendingCleanups(ctx context.Context, limit int) ([]string, err
 
 // AbandonStale marks ABANDONED the bookings left PENDING longer than a reserve call
 // can take: their process stopped (or lost its database) between the reserve call and
-// recording its answer. Their seats are given back and their cleanup is scheduled,
-// so the provider releases whatever it may have reserved. It returns how many.
+// recording its answer. Their seats are given back and their cleanup is marked
+// pending, so the scan that calls this schedules it next and the provider releases
+// whatever it may have reserved. It returns how many.
 func (s *Service) AbandonStale(ctx context.Context) (int, error) {
 	d := s.CallTimeout
 	if d <= 0 {
