@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +19,14 @@ import (
 
 	"github.com/tportal/tportal/internal/store"
 )
+
+// Quiet the default logger (migrations log through it) so that test and benchmark
+// output stays readable; TPORTAL_TEST_LOG=1 keeps it.
+func init() {
+	if os.Getenv("TPORTAL_TEST_LOG") == "" {
+		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}
+}
 
 // EnvPostgres names the variable holding the PostgreSQL server URL for tests.
 const EnvPostgres = "TPORTAL_TEST_POSTGRES"
