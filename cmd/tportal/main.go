@@ -22,7 +22,7 @@ const usage = `tportal — the Trainingportal course-provider integration, both 
 
 Usage:
   tportal serve      [--addr :8080] [--db URL] [--data DIR] [--allow-private-urls]
-  tportal admin      provider add|list|set … ; course add|list …
+  tportal admin      provider add|list|set … ; course add|list … ; token create|list … ; calls …
   tportal demo       [--data DIR] [--addr 127.0.0.1:8080]
 
 Every flag can also be set by an environment variable: TPORTAL_ and the flag name in
@@ -136,7 +136,7 @@ type dbFlags struct {
 
 func (d *dbFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&d.db, "db", "", "database: sqlite:PATH or postgres://… (default: sqlite:DATA/tportal.db)")
-	fs.StringVar(&d.data, "data", "./data", "folder for the embedded database and uploaded files")
+	fs.StringVar(&d.data, "data", "./data", "folder for the embedded database (which also holds uploaded documents)")
 }
 
 func (d *dbFlags) url() string {

@@ -75,7 +75,7 @@ func (s *Service) AddDocument(ctx context.Context, p catalog.Provider, ref, docT
 		limit = DefaultMaxDocumentBytes
 	}
 	if int64(len(content)) > limit {
-		return Document{}, errs.E(errs.TooLarge, "file: %d bytes is over the limit of %d bytes", len(content), limit)
+		return Document{}, errs.E(errs.TooLarge, "file: is larger than the limit of %d bytes", limit)
 	}
 	if len(content) == 0 {
 		return Document{}, errs.E(errs.Invalid, "file: is required (multipart field \"file\", or fileName and base64 content)")

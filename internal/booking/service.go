@@ -359,6 +359,18 @@ func (s *Service) CleanupAbandoned(ctx context.Context, ref string) error {
 		return err
 	}
 	answer, err := s.Caller.Cancel(ctx, provider, b)
+	if errs.Is(err, errs.Invalid) {
+		// The call cannot be made at all (say the cancel URL needs the provider's
+		// reference, which an unanswered reservation never got): retrying will not
+		// help, so stop and leave the reason on the booking for staff.
+		_, merr := s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
+			b.CleanupPending = false
+			b.Message += "; not cleaned up, cancel it with the provider by hand: " + errs.MessageOf(err)
+			return nil
+		})
+		s.logger().WarnContext(ctx, "abandoned reservation cannot be cleaned up by the portal", "booking", ref, "err", err)
+		return merr
+	}
 	if err != nil {
 		return errs.E(errs.BadGateway, "cleanup of %s: %s", ref, errorText(err))
 	}
@@ -431,7 +443,7 @@ func (s *Service) NotifyClassCancelled(ctx context.Context, c catalog.Class) err
 			Subject: "Class cancelled: " + c.ExternalID + " on " + c.StartDate.String(),
 			Body: "The course provider has cancelled the class " + c.ExternalID + " in " + c.Location +
 				" starting " + c.StartDate.String() + ", booked for " + b.Student.FirstName + " " + b.Student.LastName +
-				" (booking " + b.Reference + "). The provider may restore it within the hour; otherwise please book another class.",
+				" (booking " + b.Reference + "). The provider may still restore it; otherwise please book another class.",
 		})
 	}
 	if len(ns) == 0 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
 )
 
 // BookingCaller adapts a Client to the booking engine's Caller interface.
@@ -35,7 +36,7 @@ func (c BookingCaller) Reserve(ctx context.Context, p catalog.Provider, b bookin
 		Student: person(b.Student), StudentBirthDate: b.StudentBirthDate, Enroller: person(b.Enroller), Company: b.Company,
 	})
 	if err != nil {
-		return booking.ReserveAnswer{}, errors.New(Reason(err))
+		return booking.ReserveAnswer{}, callError(err)
 	}
 	return booking.ReserveAnswer{Successful: ans.Successful, ProviderReference: ans.ProviderBookingReference, ErrorMessage: ans.ErrorMessage}, nil
 }
@@ -44,7 +45,18 @@ func (c BookingCaller) Reserve(ctx context.Context, p catalog.Provider, b bookin
 func (c BookingCaller) Cancel(ctx context.Context, p catalog.Provider, b booking.Booking) (booking.CancelAnswer, error) {
 	ans, err := c.Client.Cancel(ctx, TargetOf(p), CancelRequest{ProviderBookingReference: b.ProviderReference, BookingReference: b.Reference})
 	if err != nil {
-		return booking.CancelAnswer{}, errors.New(Reason(err))
+		return booking.CancelAnswer{}, callError(err)
 	}
 	return booking.CancelAnswer{Cancelled: ans.Cancelled, ErrorMessage: ans.ErrorMessage}, nil
+}
+
+// callError is a failed call as the booking engine sees it: a call that could not
+// even be made (a refused address, a URL the booking cannot fill in) is errs.Invalid,
+// since retrying it cannot help; any other failure may pass.
+func callError(err error) error {
+	var ce *CallError
+	if errors.As(err, &ce) && ce.Refused {
+		return errs.E(errs.Invalid, "%s", ce.Reason)
+	}
+	return errors.New(Reason(err))
 }

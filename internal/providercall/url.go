@@ -166,11 +166,20 @@ func isSecretName(name string) bool {
 	return false
 }
 
+// personalNames are the reserve parameters that carry a person's data. The journal
+// and the logs keep the booking reference instead, which leads to the booking.
+var personalNames = map[string]bool{
+	"studentfirstname": true, "studentlastname": true, "studentemailaddress": true,
+	"studentphonenumber": true, "studentbirthdate": true, "enrollerfirstname": true,
+	"enrollerlastname": true, "enrolleremailaddress": true, "enrollerphonenumber": true,
+}
+
 const redacted = "REDACTED"
 
 // RedactURL returns raw with the values of secret-looking query parameters
-// (password, secret, token, signature, key, ...) and any userinfo password
-// replaced by REDACTED. It is what the journal and the logs record.
+// (password, secret, token, signature, key, ...), of the parameters that carry
+// a student's or enroller's personal data, and any userinfo password replaced
+// by REDACTED. It is what the journal and the logs record.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -189,7 +198,7 @@ func RedactURL(raw string) string {
 			if err != nil {
 				name = k
 			}
-			if hasValue && isSecretName(name) {
+			if hasValue && (isSecretName(name) || personalNames[strings.ToLower(name)]) {
 				parts[i] = k + "=" + redacted
 			}
 		}

@@ -90,6 +90,8 @@ func TestRedactURL(t *testing.T) {
 		{"https://user:s3cret@p.example/r", "https://user:REDACTED@p.example/r"},
 		{"https://user@p.example/r", "https://user@p.example/r"},
 		{"https://p.example/r?api%5Fkey=s3cret", "https://p.example/r?api%5Fkey=REDACTED"},
+		{"https://p.example/r?externalCourseClassId=W1&bookingReference=tp-1&studentFirstName=Kari&studentEmailAddress=k%40x.no&enrollerPhoneNumber=123&company=Acme",
+			"https://p.example/r?externalCourseClassId=W1&bookingReference=tp-1&studentFirstName=REDACTED&studentEmailAddress=REDACTED&enrollerPhoneNumber=REDACTED&company=Acme"},
 		{"https://user:s3cret@p.example:bad/r?token=x", "https://REDACTED@p.example:bad/r?REDACTED"},
 	}
 	for _, tt := range tests {

@@ -316,13 +316,17 @@ func TestConventions(t *testing.T) {
 			body.WriteString("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + vs[0] + "\r\n")
 		}
 		body.WriteString("--" + boundary + "--\r\n")
-		req := mustReq(t, "POST", p.base+"/BST/courseClasses/add", strings.NewReader(body.String()))
+		// The body's value wins over the query's, as for urlencoded bodies.
+		req := mustReq(t, "POST", p.base+"/BST/courseClasses/add?location=FromQuery", strings.NewReader(body.String()))
 		req.Header.Set("Content-Type", "multipart/form-data; boundary="+boundary)
 		req.SetBasicAuth("acme", p.acme.Get("password"))
 		r := p.do(req)
 		expect(t, "multipart + Basic", r, 200)
 		if r.json(t)["address"].(map[string]any)["city"] != "Bergen" {
 			t.Errorf("bare nested name not read: %s", r.body)
+		}
+		if r.json(t)["location"] != "Oslo" {
+			t.Errorf("the query's location won over the body's: %s", r.body)
 		}
 
 		// getCourses lists only the caller's courses.

@@ -38,8 +38,20 @@ func readParams(w http.ResponseWriter, r *http.Request, limit int64) (params, er
 			return params{}, errs.E(errs.Invalid, "cannot read the parameters: %v", err)
 		}
 	}
-	// r.Form holds the body's values (urlencoded or multipart) before the query's.
-	return params{r.Form}, nil
+	// A parameter sent both in the body and in the query takes the body's value, as
+	// the documentation sends everything as POST variables. r.Form already orders
+	// urlencoded bodies first; multipart values must be put first here.
+	if r.MultipartForm == nil {
+		return params{r.Form}, nil
+	}
+	v := url.Values{}
+	for k, vs := range r.MultipartForm.Value {
+		v[k] = append(v[k], vs...)
+	}
+	for k, vs := range r.URL.Query() {
+		v[k] = append(v[k], vs...)
+	}
+	return params{v}, nil
 }
 
 // opt returns a pointer to the first value of the first name present, nil when absent.
