@@ -20,7 +20,7 @@ const bookingColumns = `b.id, b.reference, b.class_id, cl.external_id, cl.course
 
 const bookingFrom = ` FROM bookings b JOIN classes cl ON cl.id = b.class_id JOIN courses co ON co.id = cl.course_id `
 
-func scanBooking(row interface{ Scan(...any) error }) (booking.Booking, error) {
+func scanBooking(row scanner) (booking.Booking, error) {
 	var b booking.Booking
 	var created, updated int64
 	err := row.Scan(&b.ID, &b.Reference, &b.ClassID, &b.ClassExternalID, &b.CourseID, &b.ProviderID,
@@ -151,20 +151,7 @@ func (s *DB) Bookings(ctx context.Context, f booking.Filter) ([]booking.Booking,
 	if f.Limit > 0 {
 		q += " LIMIT " + arg(f.Limit)
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, mapErr(err, "list bookings")
-	}
-	defer rows.Close()
-	var out []booking.Booking
-	for rows.Next() {
-		b, err := scanBooking(rows)
-		if err != nil {
-			return nil, mapErr(err, "list bookings")
-		}
-		out = append(out, b)
-	}
-	return out, mapErr(rows.Err(), "list bookings")
+	return queryAll(ctx, s, "list bookings", q, args, scanBooking)
 }
 
 // CreateNotifications implements booking.Store.
@@ -185,24 +172,15 @@ func (s *DB) CreateNotifications(ctx context.Context, ns []booking.Notification)
 
 // Notifications lists the stored notifications of a booking, oldest first.
 func (s *DB) Notifications(ctx context.Context, bookingID int64) ([]booking.Notification, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, booking_id, kind, recipient, subject, body, created_at, sent_at
-		FROM notifications WHERE booking_id = $1 ORDER BY id`, bookingID)
-	if err != nil {
-		return nil, mapErr(err, "list notifications")
-	}
-	defer rows.Close()
-	var out []booking.Notification
-	for rows.Next() {
+	return queryAll(ctx, s, "list notifications", `SELECT id, booking_id, kind, recipient, subject, body, created_at, sent_at
+		FROM notifications WHERE booking_id = $1 ORDER BY id`, []any{bookingID}, func(row scanner) (booking.Notification, error) {
 		var n booking.Notification
 		var created int64
 		var sent sql.NullInt64
-		if err := rows.Scan(&n.ID, &n.BookingID, &n.Kind, &n.To, &n.Subject, &n.Body, &created, &sent); err != nil {
-			return nil, mapErr(err, "list notifications")
-		}
+		err := row.Scan(&n.ID, &n.BookingID, &n.Kind, &n.To, &n.Subject, &n.Body, &created, &sent)
 		n.CreatedAt, n.SentAt = fromMillis(created), timePtr(sent)
-		out = append(out, n)
-	}
-	return out, mapErr(rows.Err(), "list notifications")
+		return n, err
+	})
 }
 
 // BookingCounts returns the number of bookings in each state, for metrics.

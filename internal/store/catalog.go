@@ -12,7 +12,7 @@ var _ catalog.Store = (*DB)(nil)
 
 const providerColumns = `id, name, username, password_hash, reserve_url, cancel_url, secret, created_at`
 
-func scanProvider(row interface{ Scan(...any) error }) (catalog.Provider, error) {
+func scanProvider(row scanner) (catalog.Provider, error) {
 	var p catalog.Provider
 	var created int64
 	err := row.Scan(&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created)
@@ -43,20 +43,7 @@ func (s *DB) ProviderByID(ctx context.Context, id int64) (catalog.Provider, erro
 
 // Providers implements catalog.Store.
 func (s *DB) Providers(ctx context.Context) ([]catalog.Provider, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+providerColumns+` FROM providers ORDER BY username`)
-	if err != nil {
-		return nil, mapErr(err, "list providers")
-	}
-	defer rows.Close()
-	var out []catalog.Provider
-	for rows.Next() {
-		p, err := scanProvider(rows)
-		if err != nil {
-			return nil, mapErr(err, "list providers")
-		}
-		out = append(out, p)
-	}
-	return out, mapErr(rows.Err(), "list providers")
+	return queryAll(ctx, s, "list providers", `SELECT `+providerColumns+` FROM providers ORDER BY username`, nil, scanProvider)
 }
 
 // ModifyProvider implements catalog.Store.
@@ -104,20 +91,11 @@ func (s *DB) Courses(ctx context.Context, f catalog.CourseFilter) ([]catalog.Cou
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.db.QueryContext(ctx, q+" ORDER BY name, id", args...)
-	if err != nil {
-		return nil, mapErr(err, "list courses")
-	}
-	defer rows.Close()
-	var out []catalog.Course
-	for rows.Next() {
+	return queryAll(ctx, s, "list courses", q+" ORDER BY name, id", args, func(row scanner) (catalog.Course, error) {
 		var c catalog.Course
 		var created int64
-		if err := rows.Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created); err != nil {
-			return nil, mapErr(err, "list courses")
-		}
+		err := row.Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created)
 		c.CreatedAt = fromMillis(created)
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err(), "list courses")
+		return c, err
+	})
 }

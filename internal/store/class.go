@@ -17,7 +17,7 @@ const classColumns = `cl.id, cl.course_id, co.external_id, co.provider_id, cl.ex
 
 const classFrom = ` FROM classes cl JOIN courses co ON co.id = cl.course_id `
 
-func scanClass(row interface{ Scan(...any) error }) (catalog.Class, error) {
+func scanClass(row scanner) (catalog.Class, error) {
 	var (
 		c                                  catalog.Class
 		enroll, cancel, startDate, endDate string
@@ -89,21 +89,8 @@ func (s *DB) CreateClass(ctx context.Context, c *catalog.Class) error {
 
 // Classes implements catalog.Store.
 func (s *DB) Classes(ctx context.Context, courseID int64) ([]catalog.Class, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+classColumns+classFrom+`
-		WHERE cl.course_id = $1 AND cl.deleted_at IS NULL ORDER BY cl.starts_at, cl.external_id`, courseID)
-	if err != nil {
-		return nil, mapErr(err, "list classes")
-	}
-	defer rows.Close()
-	var out []catalog.Class
-	for rows.Next() {
-		c, err := scanClass(rows)
-		if err != nil {
-			return nil, mapErr(err, "list classes")
-		}
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err(), "list classes")
+	return queryAll(ctx, s, "list classes", `SELECT `+classColumns+classFrom+`
+		WHERE cl.course_id = $1 AND cl.deleted_at IS NULL ORDER BY cl.starts_at, cl.external_id`, []any{courseID}, scanClass)
 }
 
 // ModifyClass implements catalog.Store.

@@ -24,7 +24,7 @@ func (s *DB) AddDocument(ctx context.Context, d *booking.Document, content []byt
 
 const documentColumns = `id, booking_id, document_type, file_name, content_type, size, sha256, uploaded_at`
 
-func scanDocument(row interface{ Scan(...any) error }, extra ...any) (booking.Document, error) {
+func scanDocument(row scanner, extra ...any) (booking.Document, error) {
 	var d booking.Document
 	var at int64
 	err := row.Scan(append([]any{&d.ID, &d.BookingID, &d.Type, &d.FileName, &d.ContentType, &d.Size, &d.SHA256, &at}, extra...)...)
@@ -34,20 +34,12 @@ func scanDocument(row interface{ Scan(...any) error }, extra ...any) (booking.Do
 
 // Documents implements booking.DocumentStore.
 func (s *DB) Documents(ctx context.Context, bookingID int64) ([]booking.Document, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+documentColumns+` FROM documents WHERE booking_id = $1 ORDER BY id`, bookingID)
-	if err != nil {
-		return nil, mapErr(err, "list documents")
+	docs, err := queryAll(ctx, s, "list documents", `SELECT `+documentColumns+` FROM documents WHERE booking_id = $1 ORDER BY id`,
+		[]any{bookingID}, func(row scanner) (booking.Document, error) { return scanDocument(row) })
+	if docs == nil && err == nil {
+		docs = []booking.Document{}
 	}
-	defer rows.Close()
-	out := []booking.Document{}
-	for rows.Next() {
-		d, err := scanDocument(rows)
-		if err != nil {
-			return nil, mapErr(err, "list documents")
-		}
-		out = append(out, d)
-	}
-	return out, mapErr(rows.Err(), "list documents")
+	return docs, err
 }
 
 // Document implements booking.DocumentStore.

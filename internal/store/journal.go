@@ -44,23 +44,14 @@ func (s *DB) Calls(ctx context.Context, f CallFilter) ([]providercall.Call, erro
 	}
 	args = append(args, f.Limit)
 	q += " ORDER BY id DESC LIMIT $" + itoa(len(args))
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, mapErr(err, "list calls")
-	}
-	defer rows.Close()
-	var out []providercall.Call
-	for rows.Next() {
+	return queryAll(ctx, s, "list calls", q, args, func(row scanner) (providercall.Call, error) {
 		var c providercall.Call
 		var at, latency int64
 		var kind, outcome string
-		if err := rows.Scan(&at, &c.ProviderID, &c.ProviderName, &kind, &c.URL, &c.BookingReference,
-			&c.HTTPStatus, &latency, &outcome, &c.Success, &c.Error); err != nil {
-			return nil, mapErr(err, "list calls")
-		}
+		err := row.Scan(&at, &c.ProviderID, &c.ProviderName, &kind, &c.URL, &c.BookingReference,
+			&c.HTTPStatus, &latency, &outcome, &c.Success, &c.Error)
 		c.At, c.Latency = fromMillis(at), time.Duration(latency)*time.Millisecond
 		c.Kind, c.Outcome = providercall.Kind(kind), providercall.Outcome(outcome)
-		out = append(out, c)
-	}
-	return out, mapErr(rows.Err(), "list calls")
+		return c, err
+	})
 }

@@ -35,22 +35,16 @@ func (s *DB) FindClasses(ctx context.Context, f catalog.ClassFilter) ([]catalog.
 	}
 	q := `SELECT ` + classColumns + classFrom + ` WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY cl.starts_at, cl.course_id, cl.external_id`
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, mapErr(err, "find classes")
-	}
-	defer rows.Close()
+	classes, err := queryAll(ctx, s, "find classes", q, args, scanClass)
 	needle := strings.ToLower(strings.TrimSpace(f.Location))
-	var out []catalog.Class
-	for rows.Next() {
-		c, err := scanClass(rows)
-		if err != nil {
-			return nil, mapErr(err, "find classes")
-		}
-		if needle != "" && !strings.Contains(strings.ToLower(c.Location), needle) {
-			continue
-		}
-		out = append(out, c)
+	if err != nil || needle == "" {
+		return classes, err
 	}
-	return out, mapErr(rows.Err(), "find classes")
+	out := classes[:0]
+	for _, c := range classes {
+		if strings.Contains(strings.ToLower(c.Location), needle) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

@@ -217,3 +217,24 @@ func timePtr(n sql.NullInt64) *time.Time {
 	t := fromMillis(n.Int64)
 	return &t
 }
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// queryAll runs a query and scans every row with scan; what names the query in errors.
+func queryAll[T any](ctx context.Context, s *DB, what, q string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, mapErr(err, what)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, mapErr(err, what)
+		}
+		out = append(out, v)
+	}
+	return out, mapErr(rows.Err(), what)
+}

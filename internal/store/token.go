@@ -29,20 +29,11 @@ func (s *DB) TokenByHash(ctx context.Context, hash string) (auth.Token, error) {
 
 // Tokens implements auth.TokenStore: every token, oldest first.
 func (s *DB) Tokens(ctx context.Context) ([]auth.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM api_tokens ORDER BY id`)
-	if err != nil {
-		return nil, mapErr(err, "list API tokens")
-	}
-	defer rows.Close()
-	var out []auth.Token
-	for rows.Next() {
+	return queryAll(ctx, s, "list API tokens", `SELECT id, name, created_at FROM api_tokens ORDER BY id`, nil, func(row scanner) (auth.Token, error) {
 		var t auth.Token
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &created); err != nil {
-			return nil, mapErr(err, "list API tokens")
-		}
+		err := row.Scan(&t.ID, &t.Name, &created)
 		t.CreatedAt = fromMillis(created)
-		out = append(out, t)
-	}
-	return out, mapErr(rows.Err(), "list API tokens")
+		return t, err
+	})
 }
