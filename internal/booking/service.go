@@ -257,7 +257,9 @@ func (s *Service) Cancel(ctx context.Context, ref string) (Booking, error) {
 		if msg == "" {
 			msg = "no reason given"
 		}
-		_, _ = s.Store.ModifyBooking(ctx, ref, func(b *Booking) error { b.Message = msg; return nil })
+		if updated, err := s.Store.ModifyBooking(ctx, ref, func(b *Booking) error { b.Message = msg; return nil }); err == nil {
+			b = updated
+		}
 		return b, errs.E(errs.Conflict, "the provider refused the cancellation: %s", msg)
 	}
 	return s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {

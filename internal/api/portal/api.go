@@ -263,13 +263,6 @@ func (a *API) get(_ http.ResponseWriter, r *http.Request) (booking.Booking, int,
 
 func (a *API) cancel(_ http.ResponseWriter, r *http.Request) (booking.Booking, int, error) {
 	b, err := a.Bookings.Cancel(r.Context(), r.PathValue("ref"))
-	if err != nil && b.Reference != "" {
-		// A refusal records the provider's message on the booking after Cancel read
-		// it; show the booking as it is now.
-		if now, gerr := a.Bookings.Get(r.Context(), b.Reference); gerr == nil {
-			b = now
-		}
-	}
 	return b, http.StatusOK, err
 }
 
