@@ -59,6 +59,10 @@ func (a *API) Register(mux *http.ServeMux) {
 	for path, rt := range routes {
 		mux.Handle("GET "+path, a.serve(rt))
 		mux.Handle("POST "+path, a.serve(rt))
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", "GET, HEAD, POST")
+			write(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed; use GET or POST"})
+		})
 	}
 	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))

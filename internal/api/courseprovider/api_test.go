@@ -350,6 +350,13 @@ func TestConventions(t *testing.T) {
 			t.Errorf("XML error body %s (%v)", r.body, err)
 		}
 
+		// Methods other than GET and POST.
+		r = p.do(mustReq(t, "DELETE", p.base+"/BST/courseClasses?"+p.acme.Encode(), nil))
+		expect(t, "DELETE", r, 405)
+		if r.header.Get("Allow") != "GET, HEAD, POST" || !strings.Contains(r.errorMessage(t), "use GET or POST") {
+			t.Errorf("405 answer: Allow %q, body %s", r.header.Get("Allow"), r.body)
+		}
+
 		// A body over the limit.
 		big := strings.NewReader("username=acme&location=" + strings.Repeat("a", 2<<20))
 		req = mustReq(t, "POST", p.base+"/BST/courseClasses/add", big)
