@@ -34,14 +34,14 @@ func scanBooking(row scanner) (booking.Booking, error) {
 
 // ClassByID implements booking.Store.
 func (s *DB) ClassByID(ctx context.Context, id int64) (catalog.Class, error) {
-	c, err := scanClass(s.db.QueryRowContext(ctx, `SELECT `+classColumns+classFrom+` WHERE cl.id = $1`, id))
+	c, err := scanClass(s.q().QueryRowContext(ctx, `SELECT `+classColumns+classFrom+` WHERE cl.id = $1`, id))
 	return c, mapErr(err, "class")
 }
 
 // CreateBooking implements booking.Store.
 func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(catalog.Class) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		c, err := scanClass(tx.QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
+		c, err := scanClass(s.in(tx).QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
 			WHERE cl.id = $1 AND cl.deleted_at IS NULL`+s.lockClause("cl"), b.ClassID))
 		if err != nil {
 			return mapErr(err, "class")
@@ -51,7 +51,7 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 		}
 		// The guard on available_seats keeps the count from going below zero even if
 		// a caller's check were wrong.
-		res, err := tx.ExecContext(ctx, `UPDATE classes SET available_seats = available_seats - 1, ever_booked = TRUE
+		res, err := s.in(tx).ExecContext(ctx, `UPDATE classes SET available_seats = available_seats - 1, ever_booked = TRUE
 			WHERE id = $1 AND available_seats > 0`, c.ID)
 		if err != nil {
 			return mapErr(err, "take a seat")
@@ -60,7 +60,7 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 			return errs.E(errs.Conflict, "class %q has no seats left", c.ExternalID)
 		}
 		b.ClassExternalID, b.CourseID, b.ProviderID = c.ExternalID, c.CourseID, c.ProviderID
-		err = tx.QueryRowContext(ctx, `
+		err = s.in(tx).QueryRowContext(ctx, `
 			INSERT INTO bookings (reference, class_id, student_first_name, student_last_name, student_email,
 				student_phone, student_birth_date, enroller_first_name, enroller_last_name, enroller_email,
 				enroller_phone, company, comment, purchase_order_number, state, provider_reference, message,
@@ -77,7 +77,7 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 
 // BookingByReference implements booking.Store.
 func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Booking, error) {
-	b, err := scanBooking(s.db.QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`, ref))
+	b, err := scanBooking(s.q().QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`, ref))
 	return b, mapErr(err, "booking "+ref)
 }
 
@@ -86,7 +86,7 @@ func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Boo
 	var b booking.Booking
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		b, err = scanBooking(tx.QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`+s.lockClause("b"), ref))
+		b, err = scanBooking(s.in(tx).QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`+s.lockClause("b"), ref))
 		if err != nil {
 			return mapErr(err, "booking "+ref)
 		}
@@ -102,7 +102,7 @@ func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Boo
 			delta = -1
 		}
 		if delta != 0 {
-			res, err := tx.ExecContext(ctx, `UPDATE classes SET available_seats = available_seats + $1
+			res, err := s.in(tx).ExecContext(ctx, `UPDATE classes SET available_seats = available_seats + $1
 				WHERE id = $2 AND available_seats + $1 >= 0`, delta, b.ClassID)
 			if err != nil {
 				return mapErr(err, "move a seat")
@@ -111,7 +111,7 @@ func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Boo
 				return errs.E(errs.Conflict, "class %q has no seats left", b.ClassExternalID)
 			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE bookings SET state = $1, provider_reference = $2, message = $3,
+		_, err = s.in(tx).ExecContext(ctx, `UPDATE bookings SET state = $1, provider_reference = $2, message = $3,
 			completion_date = $4, cleanup_pending = $5, updated_at = $6 WHERE id = $7`,
 			string(b.State), b.ProviderReference, b.Message, b.CompletionDate, b.CleanupPending, millis(b.UpdatedAt), b.ID)
 		return mapErr(err, "update booking "+ref)
@@ -159,7 +159,7 @@ func (s *DB) CreateNotifications(ctx context.Context, ns []booking.Notification)
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		for i := range ns {
 			n := &ns[i]
-			err := tx.QueryRowContext(ctx, `INSERT INTO notifications (booking_id, kind, recipient, subject, body, created_at)
+			err := s.in(tx).QueryRowContext(ctx, `INSERT INTO notifications (booking_id, kind, recipient, subject, body, created_at)
 				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 				n.BookingID, n.Kind, n.To, n.Subject, n.Body, millis(n.CreatedAt)).Scan(&n.ID)
 			if err != nil {
@@ -185,7 +185,7 @@ func (s *DB) Notifications(ctx context.Context, bookingID int64) ([]booking.Noti
 
 // BookingCounts returns the number of bookings in each state, for metrics.
 func (s *DB) BookingCounts(ctx context.Context) (map[booking.State]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM bookings GROUP BY state`)
+	rows, err := s.q().QueryContext(ctx, `SELECT state, COUNT(*) FROM bookings GROUP BY state`)
 	if err != nil {
 		return nil, mapErr(err, "count bookings")
 	}

@@ -22,7 +22,7 @@ func scanProvider(row scanner) (catalog.Provider, error) {
 
 // CreateProvider implements catalog.Store.
 func (s *DB) CreateProvider(ctx context.Context, p *catalog.Provider) error {
-	err := s.db.QueryRowContext(ctx, `
+	err := s.q().QueryRowContext(ctx, `
 		INSERT INTO providers (name, username, password_hash, reserve_url, cancel_url, secret, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		p.Name, p.Username, p.PasswordHash, p.ReserveURL, p.CancelURL, p.Secret, millis(p.CreatedAt)).Scan(&p.ID)
@@ -31,13 +31,13 @@ func (s *DB) CreateProvider(ctx context.Context, p *catalog.Provider) error {
 
 // ProviderByUsername implements catalog.Store.
 func (s *DB) ProviderByUsername(ctx context.Context, username string) (catalog.Provider, error) {
-	p, err := scanProvider(s.db.QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE username = $1`, username))
+	p, err := scanProvider(s.q().QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE username = $1`, username))
 	return p, mapErr(err, "provider "+username)
 }
 
 // ProviderByID implements catalog.Store.
 func (s *DB) ProviderByID(ctx context.Context, id int64) (catalog.Provider, error) {
-	p, err := scanProvider(s.db.QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, id))
+	p, err := scanProvider(s.q().QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE id = $1`, id))
 	return p, mapErr(err, "provider")
 }
 
@@ -51,14 +51,14 @@ func (s *DB) ModifyProvider(ctx context.Context, username string, fn func(*catal
 	var p catalog.Provider
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		p, err = scanProvider(tx.QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE username = $1`+s.dialect.forUpdate, username))
+		p, err = scanProvider(s.in(tx).QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE username = $1`+s.dialect.forUpdate, username))
 		if err != nil {
 			return mapErr(err, "provider "+username)
 		}
 		if err := fn(&p); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `
+		_, err = s.in(tx).ExecContext(ctx, `
 			UPDATE providers SET name = $1, password_hash = $2, reserve_url = $3, cancel_url = $4, secret = $5
 			WHERE id = $6`, p.Name, p.PasswordHash, p.ReserveURL, p.CancelURL, p.Secret, p.ID)
 		return mapErr(err, "update provider "+username)
@@ -68,7 +68,7 @@ func (s *DB) ModifyProvider(ctx context.Context, username string, fn func(*catal
 
 // CreateCourse implements catalog.Store.
 func (s *DB) CreateCourse(ctx context.Context, c *catalog.Course) error {
-	err := s.db.QueryRowContext(ctx, `
+	err := s.q().QueryRowContext(ctx, `
 		INSERT INTO courses (provider_id, external_id, name, description, created_at)
 		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
 		c.ProviderID, c.ExternalID, c.Name, c.Description, millis(c.CreatedAt)).Scan(&c.ID)

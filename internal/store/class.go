@@ -69,7 +69,7 @@ func nullClock(t *catalog.TimeOfDay) sql.NullString {
 
 // CreateClass implements catalog.Store.
 func (s *DB) CreateClass(ctx context.Context, c *catalog.Class) error {
-	err := s.db.QueryRowContext(ctx, `
+	err := s.q().QueryRowContext(ctx, `
 		INSERT INTO classes (course_id, external_id, location, available_seats,
 			enrollment_deadline, cancellation_deadline, start_date, start_time, end_date, end_time, time_zone,
 			starts_at, enrollment_closes_at, cancellation_closes_at,
@@ -98,7 +98,7 @@ func (s *DB) ModifyClass(ctx context.Context, courseID int64, externalID string,
 	var c catalog.Class
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		c, err = scanClass(tx.QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
+		c, err = scanClass(s.in(tx).QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
 			WHERE cl.course_id = $1 AND cl.external_id = $2 AND cl.deleted_at IS NULL`+s.lockClause("cl"), courseID, externalID))
 		if err != nil {
 			return mapErr(err, "class "+externalID)
@@ -121,7 +121,7 @@ func (s *DB) lockClause(table string) string {
 }
 
 func (s *DB) writeClass(ctx context.Context, tx *sql.Tx, c *catalog.Class) error {
-	res, err := tx.ExecContext(ctx, `
+	res, err := s.in(tx).ExecContext(ctx, `
 		UPDATE classes SET location = $1, available_seats = $2,
 			enrollment_deadline = $3, cancellation_deadline = $4, start_date = $5, start_time = $6,
 			end_date = $7, end_time = $8, time_zone = $9,
@@ -148,7 +148,7 @@ func (s *DB) writeClass(ctx context.Context, tx *sql.Tx, c *catalog.Class) error
 // keep, so its row goes; the booking engine marks a class ever_booked in the same
 // transaction that takes its first seat.
 func (s *DB) DeleteClassIfUnbooked(ctx context.Context, classID int64) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM classes WHERE id = $1 AND NOT ever_booked`, classID)
+	res, err := s.q().ExecContext(ctx, `DELETE FROM classes WHERE id = $1 AND NOT ever_booked`, classID)
 	if err != nil {
 		return false, mapErr(err, "delete class")
 	}
@@ -162,7 +162,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // rows stay for their bookings' records, but they are gone from the API and their
 // external ids are free again. It returns how many it deleted.
 func (s *DB) DeleteCancelledClasses(ctx context.Context, cancelledBefore, now time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE classes SET deleted_at = $1
+	res, err := s.q().ExecContext(ctx, `UPDATE classes SET deleted_at = $1
 		WHERE deleted_at IS NULL AND cancelled_at IS NOT NULL AND cancelled_at < $2`, millis(now), millis(cancelledBefore))
 	if err != nil {
 		return 0, mapErr(err, "delete cancelled classes")

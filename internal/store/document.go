@@ -11,11 +11,11 @@ import (
 // SHA-256, so a certificate uploaded twice is stored once.
 func (s *DB) AddDocument(ctx context.Context, d *booking.Document, content []byte) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO blobs (sha256, content) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`,
+		if _, err := s.in(tx).ExecContext(ctx, `INSERT INTO blobs (sha256, content) VALUES ($1, $2) ON CONFLICT (sha256) DO NOTHING`,
 			d.SHA256, content); err != nil {
 			return mapErr(err, "store document content")
 		}
-		err := tx.QueryRowContext(ctx, `INSERT INTO documents (booking_id, document_type, file_name, content_type, size, sha256, uploaded_at)
+		err := s.in(tx).QueryRowContext(ctx, `INSERT INTO documents (booking_id, document_type, file_name, content_type, size, sha256, uploaded_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 			d.BookingID, d.Type, d.FileName, d.ContentType, d.Size, d.SHA256, millis(d.UploadedAt)).Scan(&d.ID)
 		return mapErr(err, "document")
@@ -45,7 +45,7 @@ func (s *DB) Documents(ctx context.Context, bookingID int64) ([]booking.Document
 // Document implements booking.DocumentStore.
 func (s *DB) Document(ctx context.Context, bookingID, documentID int64) (booking.Document, error) {
 	var content []byte
-	d, err := scanDocument(s.db.QueryRowContext(ctx, `SELECT d.id, d.booking_id, d.document_type, d.file_name, d.content_type,
+	d, err := scanDocument(s.q().QueryRowContext(ctx, `SELECT d.id, d.booking_id, d.document_type, d.file_name, d.content_type,
 		d.size, d.sha256, d.uploaded_at, b.content FROM documents d JOIN blobs b ON b.sha256 = d.sha256
 		WHERE d.booking_id = $1 AND d.id = $2`, bookingID, documentID), &content)
 	d.Content = content

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -47,6 +48,7 @@ var (
 type DB struct {
 	db      *sql.DB
 	dialect dialect
+	stmts   sync.Map // query text -> *sql.Stmt; see querier
 }
 
 // Open connects to the database named by dbURL, `sqlite:PATH` or `postgres://…`, and
@@ -138,8 +140,11 @@ func (s *DB) migrate(ctx context.Context) error {
 // Dialect names the database: "sqlite" or "postgres".
 func (s *DB) Dialect() string { return s.dialect.name }
 
-// Close closes the connections.
-func (s *DB) Close() error { return s.db.Close() }
+// Close closes the statements and the connections.
+func (s *DB) Close() error {
+	s.closeStatements()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers, for readiness probes.
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -223,7 +228,7 @@ type scanner interface{ Scan(dest ...any) error }
 
 // queryAll runs a query and scans every row with scan; what names the query in errors.
 func queryAll[T any](ctx context.Context, s *DB, what, q string, args []any, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.q().QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, mapErr(err, what)
 	}

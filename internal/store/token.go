@@ -12,7 +12,7 @@ var _ auth.TokenStore = (*DB)(nil)
 // CreateToken implements auth.TokenStore. A hash stored twice is errs.Conflict.
 func (s *DB) CreateToken(ctx context.Context, name, hash string) (int64, error) {
 	var id int64
-	err := s.db.QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3) RETURNING id`,
+	err := s.q().QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3) RETURNING id`,
 		name, hash, millis(time.Now())).Scan(&id)
 	return id, mapErr(err, "API token "+name)
 }
@@ -21,7 +21,7 @@ func (s *DB) CreateToken(ctx context.Context, name, hash string) (int64, error) 
 func (s *DB) TokenByHash(ctx context.Context, hash string) (auth.Token, error) {
 	var t auth.Token
 	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM api_tokens WHERE token_hash = $1`, hash).
+	err := s.q().QueryRowContext(ctx, `SELECT id, name, created_at FROM api_tokens WHERE token_hash = $1`, hash).
 		Scan(&t.ID, &t.Name, &created)
 	t.CreatedAt = fromMillis(created)
 	return t, mapErr(err, "API token")
