@@ -76,6 +76,7 @@ type Booking struct {
 	Message             string // the last message from the provider, or why a call failed
 	CompletionDate      string // yyyy-MM-dd, for COMPLETED
 	CleanupPending      bool   // ABANDONED and the provider has not yet acknowledged the cancel
+	IdempotencyKey      string // the caller's key for this request, scoped by the caller; "" when none
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 }
@@ -89,6 +90,18 @@ type Request struct {
 	Company             string
 	Comment             string
 	PurchaseOrderNumber string
+	// IdempotencyKey, when set, makes the request safe to repeat: a second request
+	// with the same key gets the booking the first one made. The adapter scopes it by
+	// caller (an API token), so callers cannot see each other's bookings through it.
+	IdempotencyKey string
+}
+
+// sameAs reports whether b was made by a request with r's content, so that reusing
+// an idempotency key for a different booking is caught.
+func (r Request) sameAs(b Booking) bool {
+	return r.ClassID == b.ClassID && r.Student == b.Student && r.StudentBirthDate == b.StudentBirthDate &&
+		r.Enroller == b.Enroller && r.Company == b.Company && r.Comment == b.Comment &&
+		r.PurchaseOrderNumber == b.PurchaseOrderNumber
 }
 
 // validate checks a request, naming every bad field.
@@ -125,6 +138,9 @@ func (r *Request) validate(today catalog.Date) error {
 		} else if d.Compare(today) > 0 {
 			bad("student.birthDate", "is in the future")
 		}
+	}
+	if len(r.IdempotencyKey) > 300 {
+		bad("Idempotency-Key", "is too long")
 	}
 	for field, v := range map[string]string{
 		"student.firstName": r.Student.FirstName, "student.lastName": r.Student.LastName,

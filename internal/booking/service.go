@@ -24,6 +24,8 @@ type Store interface {
 	CreateBooking(ctx context.Context, b *Booking, check func(catalog.Class) error) error
 	// BookingByReference returns errs.NotFound for an unknown reference.
 	BookingByReference(ctx context.Context, ref string) (Booking, error)
+	// BookingByIdempotencyKey returns errs.NotFound when no booking has the key.
+	BookingByIdempotencyKey(ctx context.Context, key string) (Booking, error)
 	// ModifyBooking locks the booking, lets fn change it and writes it back; when the
 	// state moves into or out of a seat-holding state (State.HoldsSeat) the class's
 	// availableSeats moves with it in the same transaction.
@@ -133,6 +135,11 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	if err := r.validate(catalog.DateOf(now)); err != nil {
 		return Booking{}, err
 	}
+	if r.IdempotencyKey != "" {
+		if b, err, found := s.replay(ctx, r); found {
+			return b, err
+		}
+	}
 	class, err := s.Store.ClassByID(ctx, r.ClassID)
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
@@ -151,9 +158,15 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 		Reference: NewReference(), ClassID: r.ClassID,
 		Student: r.Student, StudentBirthDate: r.StudentBirthDate, Enroller: r.Enroller,
 		Company: r.Company, Comment: r.Comment, PurchaseOrderNumber: r.PurchaseOrderNumber,
-		State: Pending, CreatedAt: now, UpdatedAt: now,
+		IdempotencyKey: r.IdempotencyKey, State: Pending, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.Store.CreateBooking(ctx, &b, func(c catalog.Class) error { return Bookable(c, s.now()) }); err != nil {
+		if r.IdempotencyKey != "" && errs.Is(err, errs.Conflict) {
+			// A concurrent request with the same key may have won the insert.
+			if b, err, found := s.replay(ctx, r); found {
+				return b, err
+			}
+		}
 		if errs.Is(err, errs.NotFound) {
 			return Booking{}, errs.E(errs.NotFound, "class %d has been deleted", r.ClassID)
 		}
@@ -185,22 +198,48 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 		// says which; the enroller sees an internal error.
 		return Booking{}, err
 	}
-	switch final.State {
-	case Abandoned:
-		if s.Cleaner != nil {
-			if err := s.Cleaner.ScheduleCleanup(ctx, final.Reference); err != nil {
-				s.logger().WarnContext(ctx, "could not schedule cleanup; the sweep will", "booking", final.Reference, "err", err)
-			}
+	if final.State == Abandoned && s.Cleaner != nil {
+		if err := s.Cleaner.ScheduleCleanup(ctx, final.Reference); err != nil {
+			s.logger().WarnContext(ctx, "could not schedule cleanup; the sweep will", "booking", final.Reference, "err", err)
 		}
-		return final, errs.E(errs.BadGateway, "the provider did not answer the reservation: %s; no seat was booked", final.Message)
+	}
+	return final, outcome(final)
+}
+
+// outcome is the error Book returns with a booking in its state after the reserve
+// call: nil when reserved (or later states), Conflict when the provider refused,
+// BadGateway when it gave no answer.
+func outcome(b Booking) error {
+	switch b.State {
+	case Abandoned:
+		return errs.E(errs.BadGateway, "the provider did not answer the reservation: %s; no seat was booked", b.Message)
 	case Rejected:
-		msg := final.Message
+		msg := b.Message
 		if msg == "" {
 			msg = "no reason given"
 		}
-		return final, errs.E(errs.Conflict, "the provider refused the reservation: %s", msg)
+		return errs.E(errs.Conflict, "the provider refused the reservation: %s", msg)
+	case Pending:
+		return errs.E(errs.Conflict, "this booking request is still waiting for the provider's answer; repeat it in a second")
+	case Cancelled:
+		return errs.E(errs.Conflict, "this booking request made booking %s, which has since been cancelled", b.Reference)
 	}
-	return final, nil
+	return nil
+}
+
+// replay answers a repeated request: the booking its idempotency key made, with the
+// outcome it had. found is false when the key is new.
+func (s *Service) replay(ctx context.Context, r Request) (b Booking, err error, found bool) {
+	b, err = s.Store.BookingByIdempotencyKey(ctx, r.IdempotencyKey)
+	switch {
+	case errs.Is(err, errs.NotFound):
+		return Booking{}, nil, false
+	case err != nil:
+		return Booking{}, err, true
+	case !r.sameAs(b):
+		return Booking{}, errs.E(errs.Conflict, "Idempotency-Key: already used for a different booking request; use a new key for a new booking"), true
+	}
+	return b, outcome(b), true
 }
 
 // errorText is a failed call's reason as the enroller and the journal see it.

@@ -112,10 +112,12 @@ func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
 func (a *API) booking(h func(w http.ResponseWriter, r *http.Request) (booking.Booking, int, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store") // personal data
-		if _, err := a.authenticate(r); err != nil {
+		tok, err := a.authenticate(r)
+		if err != nil {
 			writeBooking(w, r, 0, booking.Booking{}, nil, err)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
 		b, status, err := h(w, r)
 		var docs []booking.Document
 		if b.ID != 0 {
@@ -128,6 +130,9 @@ func (a *API) booking(h func(w http.ResponseWriter, r *http.Request) (booking.Bo
 		writeBooking(w, r, status, b, docs, err)
 	})
 }
+
+// tokenKey carries the request's authenticated auth.Token in its context.
+type tokenKey struct{}
 
 // download sends a document's content as an attachment.
 func (a *API) download(w http.ResponseWriter, r *http.Request) {
@@ -249,7 +254,16 @@ func (a *API) book(w http.ResponseWriter, r *http.Request) (booking.Booking, int
 	if err := readJSON(w, r, &in); err != nil {
 		return booking.Booking{}, 0, err
 	}
-	b, err := a.Bookings.Book(r.Context(), in.toRequest())
+	req := in.toRequest()
+	if key := strings.TrimSpace(r.Header.Get("Idempotency-Key")); key != "" {
+		if len(key) > 255 {
+			return booking.Booking{}, 0, errs.E(errs.Invalid, "Idempotency-Key: is longer than 255 characters")
+		}
+		// Scoped by token: one caller's key never finds another caller's booking.
+		tok, _ := r.Context().Value(tokenKey{}).(auth.Token)
+		req.IdempotencyKey = strconv.FormatInt(tok.ID, 10) + ":" + key
+	}
+	b, err := a.Bookings.Book(r.Context(), req)
 	if err == nil {
 		w.Header().Set("Location", Base+"bookings/"+b.Reference)
 	}

@@ -927,3 +927,119 @@ func TestDocuments(t *testing.T) {
 		}
 	})
 }
+
+// doKey sends a booking request with an Idempotency-Key.
+func (e *env) doKey(key, body string) response {
+	e.t.Helper()
+	req, err := http.NewRequest("POST", e.url+"/api/v1/bookings", strings.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// A booking request repeated with the same Idempotency-Key — a client retrying after
+// a lost answer, even many at once — makes one booking and gets it back each time.
+func TestIdempotentBooking(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		e := newEnv(t, dialect)
+		class := e.addClass(classSpec{ext: "IDEM", seats: 5})
+		body := bookBody(class.ID)
+
+		first := e.doKey("order-4711", body)
+		if first.status != 201 {
+			t.Fatalf("first request = %d %s", first.status, first.body)
+		}
+		ref := first.str(t, "bookingReference")
+
+		var wg sync.WaitGroup
+		refs := make(chan string, 10)
+		for range 10 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := e.doKey("order-4711", body)
+				if r.status != 201 {
+					t.Errorf("repeat = %d %s", r.status, r.body)
+					return
+				}
+				refs <- r.str(t, "bookingReference")
+			}()
+		}
+		wg.Wait()
+		close(refs)
+		for got := range refs {
+			if got != ref {
+				t.Errorf("a repeat made booking %s, want %s", got, ref)
+			}
+		}
+		if n := len(e.provider.calls(false, "externalCourseClassId", "IDEM")); n != 1 {
+			t.Errorf("the provider got %d reserve calls, want 1", n)
+		}
+		if seats := e.seats(class.ID); seats != 4 {
+			t.Errorf("availableSeats = %d, want 4", seats)
+		}
+
+		// The same key for another request is refused; another key books again;
+		// another token's same key is another booking.
+		other := strings.Replace(body, `"Kari"`, `"Per"`, 1)
+		if r := e.doKey("order-4711", other); r.status != 409 || !strings.Contains(r.str(t, "errorMessage"), "Idempotency-Key") {
+			t.Errorf("same key, other request = %d %s", r.status, r.body)
+		}
+		if r := e.doKey("order-4712", body); r.status != 201 || r.str(t, "bookingReference") == ref {
+			t.Errorf("new key = %d %s", r.status, r.body)
+		}
+		token, hash := auth.NewToken()
+		if _, err := e.db.CreateToken(context.Background(), "second", hash); err != nil {
+			t.Fatal(err)
+		}
+		e.token = token
+		if r := e.doKey("order-4711", body); r.status != 201 || r.str(t, "bookingReference") == ref {
+			t.Errorf("another token's same key = %d %s", r.status, r.body)
+		}
+		if r := e.doKey(strings.Repeat("k", 256), body); r.status != 400 {
+			t.Errorf("a 256-character key = %d, want 400", r.status)
+		}
+
+		// Eight first requests at once: one booking; the others get it, or are told
+		// it is still in progress.
+		burst := e.addClass(classSpec{ext: "BURST", seats: 5})
+		var mu sync.Mutex
+		made := map[string]bool{}
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := e.doKey("burst-1", bookBody(burst.ID))
+				switch {
+				case r.status == 201:
+					mu.Lock()
+					made[r.str(t, "bookingReference")] = true
+					mu.Unlock()
+				case r.status == 409 && strings.Contains(r.str(t, "errorMessage"), "still waiting"):
+				default:
+					t.Errorf("burst request = %d %s", r.status, r.body)
+				}
+			}()
+		}
+		wg.Wait()
+		if len(made) > 1 {
+			t.Errorf("one key made %d bookings", len(made))
+		}
+		if n := len(e.provider.calls(false, "externalCourseClassId", "BURST")); n != 1 {
+			t.Errorf("the provider got %d reserve calls for the burst, want 1", n)
+		}
+		if seats := e.seats(burst.ID); seats != 4 {
+			t.Errorf("burst class availableSeats = %d, want 4", seats)
+		}
+	})
+}
