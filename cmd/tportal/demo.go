@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"path/filepath"
 	"time"
@@ -14,7 +13,6 @@ import (
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/providercall"
-	"github.com/tportal/tportal/internal/server"
 )
 
 // Demo seed: one provider with one course.
@@ -34,30 +32,14 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	c.db = "sqlite:" + filepath.Join(c.data, "tportal.db")
 	c.defaultTimeZone, c.allowPrivateURLs, c.shutdownGrace, c.logFormat = "Europe/Oslo", true, 5*time.Second, "text"
-	logger, err := newLogger(stderr, c.logFormat, c.logLevel)
-	if err != nil {
-		return err
-	}
-	slog.SetDefault(logger)
 	c.providerTimeout, c.keepCancelled, c.uploadLimit = providercall.DefaultTimeout, time.Hour, booking.DefaultMaxDocumentBytes
-	p, err := openPortal(ctx, c, logger)
-	if err != nil {
-		return err
-	}
-	defer p.close()
-	if err := p.start(ctx); err != nil {
-		return err
-	}
-	password, err := seedDemo(ctx, p.catalog)
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String() + "/api/courseprovider/rest/"
-	fmt.Fprintf(stdout, `tportal demo: the portal is running on %s (database in %s)
+	return runPortal(ctx, c, stderr, func(p *portal, ln net.Listener) error {
+		password, err := seedDemo(ctx, p.catalog)
+		if err != nil {
+			return err
+		}
+		base := "http://" + ln.Addr().String() + "/api/courseprovider/rest/"
+		fmt.Fprintf(stdout, `tportal demo: the portal is running on %s (database in %s)
 
 Course provider credentials (a new password at every start):
   username: %s
@@ -78,9 +60,10 @@ List the course's classes (add -H 'Accept: application/xml' for XML):
 
 Press Ctrl-C to stop.
 `, ln.Addr(), c.data, demoUsername, password, demoCourseID,
-		base, demoCourseID, demoUsername, password,
-		base, demoCourseID, demoUsername, password)
-	return server.Run(ctx, ln, p.handler, c.shutdownGrace, logger)
+			base, demoCourseID, demoUsername, password,
+			base, demoCourseID, demoUsername, password)
+		return nil
+	})
 }
 
 // seedDemo makes sure the demo provider and course exist and gives the provider a

@@ -135,6 +135,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	return runPortal(ctx, c, stderr, func(p *portal, ln net.Listener) error {
+		p.logger.Info("portal listening", "addr", ln.Addr().String(), "db", store.Redact(c.url()), "dialect", p.db.Dialect())
+		return nil
+	})
+}
+
+// runPortal runs a portal configured by c until ctx is done: logger, database,
+// background jobs, listener, then the HTTP server. ready is told about the wired
+// portal and its listener before the server starts.
+func runPortal(ctx context.Context, c serveConfig, stderr io.Writer, ready func(*portal, net.Listener) error) error {
 	logger, err := newLogger(stderr, c.logFormat, c.logLevel)
 	if err != nil {
 		return err
@@ -152,6 +162,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	logger.Info("portal listening", "addr", ln.Addr().String(), "db", store.Redact(c.url()), "dialect", p.db.Dialect())
+	if err := ready(p, ln); err != nil {
+		ln.Close()
+		return err
+	}
 	return server.Run(ctx, ln, p.handler, c.shutdownGrace, logger)
 }
