@@ -36,10 +36,10 @@ type ReserveRequest struct {
 	// unique per course, not per provider.
 	ExternalCourseID string
 	BookingReference string // the portal's, sent as trainingportalBookingReference
-	Student               Person
-	StudentBirthDate      string // yyyy-MM-dd or ""
-	Enroller              Person
-	Company               string
+	Student          Person
+	StudentBirthDate string // yyyy-MM-dd or ""
+	Enroller         Person
+	Company          string
 }
 
 // ReserveAnswer is a provider's readable answer to a reserve call.
