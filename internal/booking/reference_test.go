@@ -22,7 +22,7 @@ func TestProviderUsesItsOwnReference(t *testing.T) {
 		// The provider answers the student's first name as its reference, so a test
 		// can make two bookings share one.
 		fp.onReserve(func(w http.ResponseWriter, r *http.Request) {
-			jsonAnswer(`{"successful":"true","bookingReference":"` + r.URL.Query().Get("studentFirstName") + `","errorMessage":""}`)(w, r)
+			jsonAnswer(`{"successful":"true","bookingReference":"`+r.URL.Query().Get("studentFirstName")+`","errorMessage":""}`)(w, r)
 		})
 		fp.onCancel(jsonAnswer(`{"cancelled":"true","errorMessage":""}`))
 		acme, co := e.addProvider(t, "acme", fp)
