@@ -1,5 +1,6 @@
 // Package courseprovider serves the course-provider API v1 under
-// /api/courseprovider/rest/: the catalogue methods and, later, the booking methods.
+// /api/courseprovider/rest/ and, as the public service does, under
+// /mintra/api/courseprovider/rest/: the catalogue methods and the booking methods.
 // It decodes the documented conventions (GET or POST, form, query or multipart
 // parameters, username+password or HTTP Basic), calls the domain services, and writes
 // JSON or XML.
@@ -8,6 +9,7 @@ package courseprovider
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/tportal/tportal/internal/api/wire"
 	"github.com/tportal/tportal/internal/booking"
@@ -15,8 +17,16 @@ import (
 	"github.com/tportal/tportal/internal/errs"
 )
 
-// Base is the path under which the API is served, as on the public service.
+// Base is the path under which the API is served.
 const Base = "/api/courseprovider/rest/"
+
+// PublicBase is the public service's path for the same API; it is served too, so that
+// a provider switches between the public service and this portal by the host alone.
+const PublicBase = "/mintra" + Base
+
+// Bases are the paths under which the API is served, with identical behaviour. Metrics
+// and logs name the route with the base the caller used.
+var Bases = []string{Base, PublicBase}
 
 // Authenticator checks credentials; *auth.Authenticator satisfies it.
 type Authenticator interface {
@@ -41,9 +51,16 @@ type route struct {
 	limit int64
 }
 
-// Register adds the API's routes to mux. Every method answers GET and POST.
+// Register adds the API's routes under each of Bases to mux. Every method answers GET
+// and POST.
 func (a *API) Register(mux *http.ServeMux) {
-	courses := Base + "v1/courses/get"
+	for _, base := range Bases {
+		a.register(mux, base)
+	}
+}
+
+func (a *API) register(mux *http.ServeMux, base string) {
+	courses := base + "v1/courses/get"
 	classes := courses + "/{externalCourseId}/courseClasses"
 	routes := map[string]route{
 		courses:             {a.getCourses, maxFormBytes},
@@ -52,9 +69,9 @@ func (a *API) Register(mux *http.ServeMux) {
 		classes + "/update": {a.updateClass, maxFormBytes},
 		classes + "/cancel/{externalCourseClassId}":                {a.cancelClass, maxFormBytes},
 		classes + "/restore/{externalCourseClassId}":               {a.restoreClass, maxFormBytes},
-		Base + "v1/booking/get/{bookingReference}":                 {a.getBookingInformation, maxFormBytes},
-		Base + "v1/booking/update/{bookingReference}":              {a.updateBookingStatus, maxFormBytes},
-		Base + "v1/booking/uploadDocumentation/{bookingReference}": {a.uploadDocumentation, a.uploadBodyLimit()},
+		base + "v1/booking/get/{bookingReference}":                 {a.getBookingInformation, maxFormBytes},
+		base + "v1/booking/update/{bookingReference}":              {a.updateBookingStatus, maxFormBytes},
+		base + "v1/booking/uploadDocumentation/{bookingReference}": {a.uploadDocumentation, a.uploadBodyLimit()},
 	}
 	for path, rt := range routes {
 		mux.Handle("GET "+path, a.serve(rt))
@@ -64,9 +81,12 @@ func (a *API) Register(mux *http.ServeMux) {
 			write(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed; use GET or POST"})
 		})
 	}
-	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
-	})
+	}
+	mux.HandleFunc(base, notFound)
+	// Without this, ServeMux would redirect the base without its slash to the base.
+	mux.HandleFunc(strings.TrimSuffix(base, "/"), notFound)
 }
 
 func (a *API) serve(rt route) http.Handler {

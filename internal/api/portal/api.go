@@ -71,9 +71,12 @@ func (a *API) Register(mux *http.ServeMux) {
 			writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use " + rt.method})
 		})
 	}
-	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
-	})
+	}
+	mux.HandleFunc(Base, notFound)
+	// Without this, ServeMux would redirect the base without its slash to the base.
+	mux.HandleFunc(strings.TrimSuffix(Base, "/"), notFound)
 }
 
 // authenticate checks the request's bearer token.
