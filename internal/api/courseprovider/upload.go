@@ -32,7 +32,7 @@ func (a *API) uploadDocumentation(r *http.Request, p catalog.Provider, in params
 	if err != nil {
 		return nil, err
 	}
-	return statusMessage{Successful: true, DocumentID: strconv.FormatInt(d.ID, 10)}, nil
+	return succeeded(strconv.FormatInt(d.ID, 10)), nil
 }
 
 func uploadedFile(in params) (string, []byte, error) {
