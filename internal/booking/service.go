@@ -352,7 +352,7 @@ func (s *Service) UpdateStatus(ctx context.Context, p catalog.Provider, ref, new
 		if strings.TrimSpace(completionDate) == "" {
 			return Booking{}, errs.E(errs.Invalid, "completionDate: is required with newStatus COMPLETED")
 		}
-		d, err := catalog.ParseDate(completionDate)
+		d, err := catalog.ParseDateInput(completionDate)
 		if err != nil {
 			return Booking{}, errs.E(errs.Invalid, "completionDate: %v", err)
 		}

@@ -127,7 +127,7 @@ func (c *Class) parse(f ClassFields) fieldErrors {
 		if v == nil {
 			return
 		}
-		d, err := ParseDateInput(*v)
+		d, err := ParseDate(*v) // the window is checked by CheckDateWindow
 		if err != nil {
 			fe.add(name, "%v", err)
 			return
