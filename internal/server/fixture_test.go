@@ -126,17 +126,17 @@ func newFixture(t testing.TB, dialect string) *fixture {
 
 // fingerprint is the content of every table a request could change, to show that a
 // refused request changed nothing.
-func (f *fixture) fingerprint() string {
-	f.t.Helper()
+func (f *fixture) fingerprint(t testing.TB) string {
+	t.Helper()
 	var b strings.Builder
 	for _, q := range []string{
 		`SELECT * FROM classes ORDER BY id`, `SELECT * FROM bookings ORDER BY id`, `SELECT * FROM documents ORDER BY id`,
 	} {
 		rows, err := f.db.SQL().Query(q)
 		if err != nil {
-			f.t.Fatalf("%s: %v", q, err)
+			t.Fatalf("%s: %v", q, err)
 		}
-		dump(f.t, &b, rows)
+		dump(t, &b, rows)
 	}
 	return b.String()
 }
