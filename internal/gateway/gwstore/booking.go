@@ -77,9 +77,10 @@ func (s *DB) HoldSeat(ctx context.Context, r gateway.ReserveRequest, check func(
 		if err != nil {
 			return mapErr(err, "booking "+r.PortalReference)
 		}
-		if out, err = s.booking(ctx, tx, gateway.BookingKey{Reference: strconv.FormatInt(id, 10)}); err != nil {
-			return err
-		}
+		at := fromMillis(now)
+		out = gateway.Booking{Reference: strconv.FormatInt(id, 10), PortalReference: r.PortalReference,
+			CourseID: c.CourseID, ClassID: c.ID, Status: gateway.Held, Student: r.Student, Enroller: r.Enroller,
+			Company: r.Company, CreatedAt: at, UpdatedAt: at}
 		created = true
 		if s.queue == nil {
 			return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -52,7 +53,10 @@ func newSystem(t *testing.T, dialect string, seats int) *gateway.Reference {
 	return sys
 }
 
-func serve(t *testing.T, sys gateway.BookingSystem, o httpapi.Options) string {
+// discardLogger keeps benchmark output readable.
+var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func serve(t testing.TB, sys gateway.BookingSystem, o httpapi.Options) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	httpapi.New(sys, o).Register(mux)
