@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/tportal/tportal/internal/gateway/gwjobs"
@@ -56,18 +55,12 @@ func (s *syncFlags) options(logger *slog.Logger) gwjobs.Options {
 	}
 }
 
-// portalClient is the SDK client for the portal the flags name. --portal is the
-// portal's address (https://www.trainingportal.no/mintra); the API's path is added
-// unless it is there already.
+// portalClient is the SDK client for the portal the flags name, after checking them.
 func portalClient(p portalFlags) (*tpclient.Client, error) {
 	if err := p.check(); err != nil {
 		return nil, err
 	}
-	base := strings.TrimRight(p.baseURL, "/")
-	if !strings.HasSuffix(base, "/api/courseprovider/rest") {
-		base += "/api/courseprovider/rest"
-	}
-	return tpclient.New(base+"/", p.username, p.password, tpclient.WithUserAgent("tportal-gateway/1"))
+	return p.client(tpclient.WithUserAgent("tportal-gateway/1"))
 }
 
 // startGatewayJobs starts the background work of `provider serve` and makes the
@@ -121,11 +114,12 @@ func runReconcile(ctx context.Context, env providerEnv, dryRun bool) error {
 			repaired++
 		}
 	}
-	switch {
-	case dryRun:
-		fmt.Fprintf(env.out, "%d courses, %d classes: %d differences; nothing changed (dry run)\n", rep.Courses, rep.Classes, len(rep.Drift))
-	default:
-		fmt.Fprintf(env.out, "%d courses, %d classes: %d differences, %d repaired\n", rep.Courses, rep.Classes, len(rep.Drift), repaired)
+	summary := fmt.Sprintf("%s, %s: %s", plural(rep.Courses, "course", "courses"), plural(rep.Classes, "class", "classes"),
+		plural(len(rep.Drift), "difference", "differences"))
+	if dryRun {
+		fmt.Fprintln(env.out, summary+"; nothing changed (dry run)")
+	} else {
+		fmt.Fprintf(env.out, "%s, %d repaired\n", summary, repaired)
 	}
 	if rep.Failed > 0 {
 		return errors.New(plural(rep.Failed, "course or repair", "courses or repairs") + " failed; see above")

@@ -112,38 +112,33 @@ func (w *world) portalField(course, class, field string) string {
 func TestCatalogueChangesReachThePortalCoalesced(t *testing.T) {
 	gwstoretest.ForEach(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
-		opts := fast()
-		opts.PushDelay = time.Second // wider than any pause inside the burst on a busy machine
-		w := newWorld(t, dialect, opts)
-		w.start(t)
+		w := newWorld(t, dialect, fast())
+		// Eleven changes queue up before the runner works them (as while serve is down,
+		// or while one push is slow): a new class, then ten seat counts.
 		if _, err := w.system.AddClass(ctx, "BST", "OSL-W40", classFields(12)); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the new class reaches the portal", func() bool {
-			return w.portalField("BST", "OSL-W40", "availableSeats") == "12"
-		})
-		if got := w.portalField("BST", "OSL-W40", "address.city"); got != "Oslo" {
-			t.Errorf("portal city = %q", got)
-		}
-		if got := w.portalField("BST", "OSL-W40", "price.amount"); got != "12500.00" {
-			t.Errorf("portal price = %q", got)
-		}
-		updatesBefore := w.portal.Calls("updateClass")
-
-		// Ten seat changes in a burst make one call with the last number.
 		for seats := 13; seats <= 22; seats++ {
 			if _, err := w.system.UpdateClass(ctx, "BST", "OSL-W40", gateway.ClassFields{Seats: ptr(seats)}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		eventually(t, 10*time.Second, "the last seat count reaches the portal", func() bool {
+		w.start(t)
+		eventually(t, 10*time.Second, "the class reaches the portal with its last seat count", func() bool {
 			return w.portalField("BST", "OSL-W40", "availableSeats") == "22"
 		})
-		time.Sleep(1500 * time.Millisecond) // any further push would come within PushDelay and a poll
-		if n := w.portal.Calls("updateClass") - updatesBefore; n != 1 {
-			t.Errorf("ten seat changes made %d updateClass calls, want 1", n)
+		time.Sleep(500 * time.Millisecond) // any further push would come within PushDelay and a poll
+		// Only the newest change's job calls: updateClass (404: unknown), then addClass.
+		if add, upd := w.portal.Calls("addClass"), w.portal.Calls("updateClass"); add != 1 || upd != 1 {
+			t.Errorf("eleven changes made %d addClass and %d updateClass calls, want 1 and 1", add, upd)
+		}
+		for field, want := range map[string]string{"address.city": "Oslo", "price.amount": "12500.00", "startTime": "09:00", "timeZone": "Europe/Oslo"} {
+			if got := w.portalField("BST", "OSL-W40", field); got != want {
+				t.Errorf("portal %s = %q, want %q", field, got, want)
+			}
 		}
 
+		// Changes while the runner works reach the portal too.
 		if _, err := w.system.CancelClass(ctx, "BST", "OSL-W40"); err != nil {
 			t.Fatal(err)
 		}
@@ -159,8 +154,8 @@ func TestCatalogueChangesReachThePortalCoalesced(t *testing.T) {
 		eventually(t, 10*time.Second, "the restore and edit reach the portal", func() bool {
 			return w.portalField("BST", "OSL-W40", "cancelled") == "false" && w.portalField("BST", "OSL-W40", "location") == "Bergen"
 		})
-		if w.portal.Calls("restoreClass") != 1 {
-			t.Errorf("restoreClass calls = %d, want 1", w.portal.Calls("restoreClass"))
+		if w.portal.Calls("restoreClass") == 0 {
+			t.Error("the class was never restored at the portal")
 		}
 	})
 }
