@@ -50,7 +50,7 @@ func (w *confirmWorker) Work(ctx context.Context, job *river.Job[confirmArgs]) e
 	info, err := w.deps.Portal.BookingInformation(ctx, a.PortalReference)
 	switch {
 	case err == nil:
-		if _, err := w.deps.System.Confirm(ctx, a.Reference); err != nil && !errs.Is(err, errs.Conflict) {
+		if err := w.confirm(ctx, a.Reference, info); err != nil && !errs.Is(err, errs.Conflict) {
 			return err
 		}
 		log.InfoContext(ctx, "booking confirmed by the portal", "status", info.EnrollmentStatus,
@@ -72,6 +72,49 @@ func (w *confirmWorker) Work(ctx context.Context, job *river.Job[confirmArgs]) e
 		log.WarnContext(ctx, "confirmation: the portal did not answer; trying again", "err", err, "in", wait)
 	}
 	return river.JobSnooze(min(wait, deadline.Sub(now)))
+}
+
+// bookingModifier is the store's way to change a booking under a lock
+// (gateway.Store); the confirmation uses it to keep what the portal answered.
+type bookingModifier interface {
+	ModifyBooking(ctx context.Context, key gateway.BookingKey, fn func(*gateway.Booking, *gateway.Class) error) (gateway.Booking, error)
+}
+
+// confirm records the portal's confirmation. When the store holds the booking (the
+// reference system), the details the reserve call did not carry are filled in from
+// the portal's answer in the same change; otherwise the booking system confirms it.
+func (w *confirmWorker) confirm(ctx context.Context, reference string, info tpclient.BookingInformation) error {
+	if store, ok := w.deps.Store.(bookingModifier); ok {
+		_, err := store.ModifyBooking(ctx, gateway.BookingKey{Reference: reference}, func(b *gateway.Booking, _ *gateway.Class) error {
+			if err := b.Confirm(); err != nil {
+				return err
+			}
+			fillFromPortal(b, info)
+			return nil
+		})
+		if !errs.Is(err, errs.NotFound) {
+			return err
+		}
+	}
+	_, err := w.deps.System.Confirm(ctx, reference)
+	return err
+}
+
+// fillFromPortal sets each empty detail of b to what the portal answered.
+func fillFromPortal(b *gateway.Booking, info tpclient.BookingInformation) {
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&b.Student.FirstName, info.FirstName}, {&b.Student.LastName, info.LastName}, {&b.Student.Email, info.Email},
+		{&b.Student.Phone, info.Phone}, {&b.Student.BirthDate, info.BirthDate},
+		{&b.Enroller.FirstName, info.Enroller.FirstName}, {&b.Enroller.LastName, info.Enroller.LastName},
+		{&b.Enroller.Email, info.Enroller.Email}, {&b.Enroller.Phone, info.Enroller.Phone}, {&b.Company, info.Company},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.src
+		}
+	}
 }
 
 func (w *confirmWorker) release(ctx context.Context, log interface {

@@ -232,7 +232,8 @@ func TestConfirmation(t *testing.T) {
 			if calls.Add(1) <= 2 {
 				return http.StatusNotFound, tpclient.BookingInformation{}
 			}
-			return http.StatusOK, tpclient.BookingInformation{FirstName: "Øyvind", LastName: "Ås", EnrollmentStatus: "NEW"}
+			return http.StatusOK, tpclient.BookingInformation{FirstName: "Øyvind", LastName: "Ås", EnrollmentStatus: "NEW",
+				Phone: "4791234567", Company: "Acme Industri AS", Enroller: tpclient.Person{FirstName: "Ola", Email: "ola@example.no"}}
 		}, gateway.Confirmed},
 		{"released on 410", time.Minute, func(calls *atomic.Int32) (int, tpclient.BookingInformation) {
 			calls.Add(1)
@@ -264,6 +265,16 @@ func TestConfirmation(t *testing.T) {
 				eventually(t, 10*time.Second, "the booking is "+string(tt.want), func() bool { return w.status(t, b.Reference) == tt.want })
 				if calls.Load() == 0 {
 					t.Error("the portal was never asked")
+				}
+				if tt.want == gateway.Confirmed { // what the reserve call lacked is kept from the portal's answer
+					got, err := w.system.Booking(ctx, b.Reference)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.Student.Phone != "4791234567" || got.Company != "Acme Industri AS" || got.Enroller.Email != "ola@example.no" ||
+						got.Student.Email != "s@example.com" {
+						t.Errorf("confirmed booking details = %+v, %+v, %q", got.Student, got.Enroller, got.Company)
+					}
 				}
 				c, err := w.system.Class(ctx, "BST", "OSL-W40")
 				if err != nil {

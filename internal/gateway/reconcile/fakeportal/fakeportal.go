@@ -181,8 +181,11 @@ func (p *Portal) serve(w http.ResponseWriter, r *http.Request) {
 			fail(w, status, "booking "+path[2])
 			return
 		}
-		write(w, map[string]string{"bookingReference": info.BookingReference, "firstName": info.FirstName,
-			"lastName": info.LastName, "email": info.Email, "enrollmentStatus": info.EnrollmentStatus})
+		write(w, map[string]any{"bookingReference": info.BookingReference, "firstName": info.FirstName,
+			"lastName": info.LastName, "email": info.Email, "phone": info.Phone, "birthDate": info.BirthDate,
+			"company": info.Company, "enrollmentStatus": info.EnrollmentStatus,
+			"enroller": map[string]string{"firstName": info.Enroller.FirstName, "lastName": info.Enroller.LastName,
+				"email": info.Enroller.Email, "phone": info.Enroller.Phone}})
 	case "updateBookingStatus":
 		p.statuses[path[2]] = append(p.statuses[path[2]], strings.TrimSpace(r.FormValue("newStatus")+" "+r.FormValue("completionDate")))
 		write(w, map[string]any{"successful": true})
