@@ -652,6 +652,7 @@ type providerServeConfig struct {
 	logFormat     string
 	logLevel      string
 	shutdownGrace time.Duration
+	sync          syncFlags // the background work: provider_sync.go
 }
 
 func (c *providerServeConfig) register(fs *flag.FlagSet) {
@@ -667,6 +668,7 @@ func (c *providerServeConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long a shutdown waits for calls in flight")
+	c.sync.register(fs)
 }
 
 // options checks the settings and turns them into the URLs' options.
@@ -748,7 +750,12 @@ func providerServe() providerCommand {
 			fmt.Fprintf(env.out, "cancel URL: %s\n", cancel)
 			logger.Info("provider gateway started", "addr", ln.Addr().String(), "portal", c.portal.baseURL,
 				"signatures", len(opts.Secret) > 0, "ip_filter", opts.Filter != nil)
-			// The background work (confirmations, catalogue push; package gwjobs) starts here.
+			// The background work (confirmations, catalogue push, outcomes): provider_sync.go.
+			stopJobs, err := startGatewayJobs(ctx, env, c.portal, c.sync, logger, c.shutdownGrace)
+			if err != nil {
+				return err
+			}
+			defer stopJobs()
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()
 			select {

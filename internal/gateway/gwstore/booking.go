@@ -30,7 +30,9 @@ const (
 	student_first_name, student_last_name, student_email, student_phone, student_birth_date,
 	enroller_first_name, enroller_last_name, enroller_email, enroller_phone, company, created_at, updated_at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`
-	qUpdateBooking = `UPDATE gw_bookings SET status = $2, note = $3, completion_date = $4, updated_at = $5 WHERE id = $1`
+	qUpdateBooking = `UPDATE gw_bookings SET status = $2, note = $3, completion_date = $4, updated_at = $5,
+	student_first_name = $6, student_last_name = $7, student_email = $8, student_phone = $9, student_birth_date = $10,
+	enroller_first_name = $11, enroller_last_name = $12, enroller_email = $13, enroller_phone = $14, company = $15 WHERE id = $1`
 )
 
 func scanBooking(r scanner) (gateway.Booking, error) {
@@ -182,7 +184,9 @@ func (s *DB) ModifyBooking(ctx context.Context, key gateway.BookingKey, fn func(
 			return nil
 		}
 		next.UpdatedAt = time.Now()
-		_, err = s.exec(ctx, tx, qUpdateBooking, id, next.Status, next.Note, next.CompletionDate, millis(next.UpdatedAt))
+		st, en := next.Student, next.Enroller
+		_, err = s.exec(ctx, tx, qUpdateBooking, id, next.Status, next.Note, next.CompletionDate, millis(next.UpdatedAt),
+			st.FirstName, st.LastName, st.Email, st.Phone, st.BirthDate, en.FirstName, en.LastName, en.Email, en.Phone, next.Company)
 		if err != nil {
 			return mapErr(err, keyName(key))
 		}
