@@ -193,7 +193,7 @@ func TestProviderSuite(t *testing.T) {
 	secret := []byte("s3cret")
 	cases := []struct {
 		name     string
-		provider fakeProvider
+		provider *fakeProvider
 		secret   []byte
 		noPortal bool
 		passed   bool
@@ -203,7 +203,7 @@ func TestProviderSuite(t *testing.T) {
 		want map[string][2]string
 	}{
 		{
-			name: "right provider", provider: fakeProvider{secret: secret}, secret: secret, passed: true,
+			name: "right provider", provider: &fakeProvider{secret: secret}, secret: secret, passed: true,
 			want: map[string][2]string{
 				ScenarioReserveJSON: {"PASS", `bookingReference "P-1"`}, ScenarioReserveXML: {"PASS", `"P-2"`},
 				ScenarioRepeatReserve: {"PASS", `same bookingReference "P-1"`},
@@ -215,7 +215,7 @@ func TestProviderSuite(t *testing.T) {
 			},
 		},
 		{
-			name: "takes a second seat on a repeated reserve", provider: fakeProvider{secondSeat: true}, passed: false,
+			name: "takes a second seat on a repeated reserve", provider: &fakeProvider{secondSeat: true}, passed: false,
 			want: map[string][2]string{
 				ScenarioReserveJSON:   {"PASS", "P-1"},
 				ScenarioRepeatReserve: {"FAIL", `provider took a second seat: the repeat with trainingportalBookingReference`},
@@ -224,7 +224,7 @@ func TestProviderSuite(t *testing.T) {
 			},
 		},
 		{
-			name: "answers HTML", provider: fakeProvider{html: true}, passed: false, seatsLost: true,
+			name: "answers HTML", provider: &fakeProvider{html: true}, passed: false, seatsLost: true,
 			want: map[string][2]string{
 				ScenarioReserveJSON:   {"FAIL", "provider's answer is HTML, not JSON or XML"},
 				ScenarioReserveXML:    {"FAIL", "HTML"},
@@ -236,18 +236,18 @@ func TestProviderSuite(t *testing.T) {
 			},
 		},
 		{
-			name: "takes unsigned calls", provider: fakeProvider{secret: secret, ignoreSignature: true}, secret: secret, passed: false,
+			name: "takes unsigned calls", provider: &fakeProvider{secret: secret, ignoreSignature: true}, secret: secret, passed: false,
 			want: map[string][2]string{
 				ScenarioUnsigned: {"FAIL", "anyone could book"}, ScenarioStale: {"FAIL", "signed 1h0m0s ago"},
 				ScenarioCleanup: {"PASS", "cancelled 4 reservations"},
 			},
 		},
 		{
-			name: "refuses without a message", provider: fakeProvider{silentRefusal: true}, passed: false,
+			name: "refuses without a message", provider: &fakeProvider{silentRefusal: true}, passed: false,
 			want: map[string][2]string{ScenarioUnknownClass: {"FAIL", "without an errorMessage"}},
 		},
 		{
-			name: "never confirms", provider: fakeProvider{}, noPortal: true, passed: true,
+			name: "never confirms", provider: &fakeProvider{}, noPortal: true, passed: true,
 			want: map[string][2]string{ScenarioConfirmed: {"WARN", "never called getBookingInformation"}},
 		},
 	}
@@ -258,7 +258,7 @@ func TestProviderSuite(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer portal.Close()
-			f := &tc.provider
+			f := tc.provider
 			if !tc.noPortal {
 				f.portal = portal.URL()
 			}
