@@ -18,10 +18,18 @@ type outcome struct {
 	abort bool
 }
 
-func pass(format string, a ...any) outcome { return outcome{status: Pass, why: fmt.Sprintf(format, a...)} }
-func fail(format string, a ...any) outcome { return outcome{status: Fail, why: fmt.Sprintf(format, a...)} }
-func skip(format string, a ...any) outcome { return outcome{status: Skip, why: fmt.Sprintf(format, a...)} }
-func warn(format string, a ...any) outcome { return outcome{status: Warn, why: fmt.Sprintf(format, a...)} }
+func pass(format string, a ...any) outcome {
+	return outcome{status: Pass, why: fmt.Sprintf(format, a...)}
+}
+func fail(format string, a ...any) outcome {
+	return outcome{status: Fail, why: fmt.Sprintf(format, a...)}
+}
+func skip(format string, a ...any) outcome {
+	return outcome{status: Skip, why: fmt.Sprintf(format, a...)}
+}
+func warn(format string, a ...any) outcome {
+	return outcome{status: Warn, why: fmt.Sprintf(format, a...)}
+}
 
 // scenario is one named check of a suite.
 type scenario struct {
