@@ -124,7 +124,9 @@ func RunPortal(ctx context.Context, c PortalConfig) Report {
 	}
 	s := &portalSuite{c: c, client: c.Client, run: strings.ToLower(time.Now().UTC().Format("20060102-150405") + "-" + rand.Text()[:6])}
 	if s.client == nil {
-		s.client = &http.Client{}
+		// Redirects are not followed: SPEC §2 serves every path without one,
+		// as many clients do not follow a redirect on POST.
+		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	s.base, _ = NormalizeBaseURL(c.BaseURL) // CheckPortalConfig has vetted it
 	scenarios := []scenario{
@@ -205,6 +207,8 @@ func (a apiAnswer) expect(want int) string {
 	switch {
 	case a.err != nil:
 		return a.err.Error()
+	case a.status >= 300 && a.status <= 399 && a.header.Get("Location") != "":
+		return fmt.Sprintf("answered HTTP %d, a redirect to %s, want %d (SPEC §2: no redirects; many clients do not follow one on POST)", a.status, a.header.Get("Location"), want)
 	case a.status != want:
 		return fmt.Sprintf("answered HTTP %d, want %d: %s", a.status, want, excerpt(a.body, 200))
 	}
@@ -348,25 +352,25 @@ func (s *portalSuite) findClass(ctx context.Context, id string) (map[string]any,
 	return nil, ""
 }
 
+// aborting marks a failure after which no other scenario can work.
+func aborting(o outcome) outcome {
+	o.abort = true
+	return o
+}
+
+// credentials checks the credentials first, so a wrong password fails fast
+// with a message that says so instead of a page of failures.
 func (s *portalSuite) credentials(ctx context.Context) outcome {
 	a := s.call(ctx, http.MethodPost, "v1/courses/get", nil, "")
 	switch {
 	case a.err != nil:
-		o := fail("%v", a.err)
-		o.abort = true
-		return o
+		return aborting(fail("%v", a.err))
 	case a.status == http.StatusUnauthorized || a.status == http.StatusForbidden:
-		o := fail("the portal refused the credentials of %q (HTTP %d: %q); check --username and --password", s.c.Username, a.status, a.errorMessage())
-		o.abort = true
-		return o
+		return aborting(fail("the portal refused the credentials of %q (HTTP %d: %q); check --username and --password", s.c.Username, a.status, a.errorMessage()))
 	case a.status == http.StatusNotFound:
-		o := fail("getCourses at %sv1/courses/get answered 404; is --base-url the API base (…/api/courseprovider/rest/)?", s.base)
-		o.abort = true
-		return o
+		return aborting(fail("getCourses at %sv1/courses/get answered 404; is --base-url the API base (…/api/courseprovider/rest/)?", s.base))
 	case a.status != http.StatusOK:
-		o := fail("getCourses %s", a.expect(http.StatusOK))
-		o.abort = true
-		return o
+		return aborting(fail("getCourses %s", a.expect(http.StatusOK)))
 	}
 	return pass("getCourses answered 200 for %q", s.c.Username)
 }
@@ -391,9 +395,7 @@ func (s *portalSuite) courseListed(ctx context.Context) outcome {
 		}
 		ids = append(ids, id)
 	}
-	o := fail("--course %s is not among the caller's %d courses (externalCourseId %s)", s.c.Course, len(courses), strings.Join(ids, ", "))
-	o.abort = true
-	return o
+	return aborting(fail("--course %s is not among the caller's %d courses (externalCourseId %s)", s.c.Course, len(courses), strings.Join(ids, ", ")))
 }
 
 func (s *portalSuite) getAndPost(ctx context.Context) outcome {

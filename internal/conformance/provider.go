@@ -253,7 +253,11 @@ func (s *providerSuite) get(ctx context.Context, what, tmpl string, params []pro
 	start := time.Now()
 	resp, err := s.client.Do(req)
 	if err != nil {
-		res.err = errors.New(strings.TrimPrefix(err.Error(), "Get \""+raw+"\": "))
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its URL holds the test data
+		}
+		res.err = err
 		if cctx.Err() != nil && ctx.Err() == nil {
 			res.err = fmt.Errorf("no answer within %s", s.c.Timeout)
 		}

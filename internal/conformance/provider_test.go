@@ -28,6 +28,7 @@ type fakeProvider struct {
 	html            bool // every answer is an HTML page
 	ignoreSignature bool // takes unsigned calls
 	silentRefusal   bool // refuses without an errorMessage
+	delay           time.Duration
 
 	mu        sync.Mutex
 	seats     map[string]int
@@ -94,6 +95,7 @@ func (f *fakeProvider) verified(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (f *fakeProvider) reserve(w http.ResponseWriter, r *http.Request) {
+	time.Sleep(f.delay)
 	if !f.verified(w, r) {
 		return
 	}
@@ -196,6 +198,7 @@ func TestProviderSuite(t *testing.T) {
 		provider *fakeProvider
 		secret   []byte
 		noPortal bool
+		budget   time.Duration
 		passed   bool
 		// seatsLost: the provider keeps seats the kit cannot give back.
 		seatsLost bool
@@ -247,6 +250,10 @@ func TestProviderSuite(t *testing.T) {
 			want: map[string][2]string{ScenarioUnknownClass: {"FAIL", "without an errorMessage"}},
 		},
 		{
+			name: "answers slowly", provider: &fakeProvider{delay: 60 * time.Millisecond}, budget: 20 * time.Millisecond, passed: false,
+			want: map[string][2]string{ScenarioAnswerTime: {"FAIL", "over the budget of 20ms"}},
+		},
+		{
 			name: "never confirms", provider: &fakeProvider{}, noPortal: true, passed: true,
 			want: map[string][2]string{ScenarioConfirmed: {"WARN", "never called getBookingInformation"}},
 		},
@@ -266,7 +273,7 @@ func TestProviderSuite(t *testing.T) {
 			var progress bytes.Buffer
 			rep := RunProvider(context.Background(), ProviderConfig{
 				ReserveURL: reserveURL, CancelURL: cancelURL, Class: "BST-1", Course: "BST", SoldOutClass: "FULL-1",
-				Secret: tc.secret, Portal: portal, ConfirmWait: 300 * time.Millisecond, Progress: Progress{W: &progress},
+				Secret: tc.secret, Portal: portal, Budget: tc.budget, ConfirmWait: 300 * time.Millisecond, Progress: Progress{W: &progress},
 			})
 			var text bytes.Buffer
 			rep.WriteText(&text)
