@@ -579,7 +579,7 @@ func (s *portalSuite) restorePublished(ctx context.Context) outcome {
 }
 
 // statusMessage checks a status-message answer, which must say successful in
-// either spelling.
+// either spelling, and describes it.
 func statusMessage(a apiAnswer, what string) (string, outcome, bool) {
 	if why := a.expect(http.StatusOK); why != "" {
 		return "", fail("%s %s", what, why), false
@@ -595,11 +595,11 @@ func statusMessage(a apiAnswer, what string) (string, outcome, bool) {
 	case !ok:
 		return "", fail("%s answered %s false: %q", what, strings.Join(spellings, "/"), text(m, "errorMessage")), false
 	}
-	note := strings.Join(spellings, " and ")
+	desc := strings.Join(spellings, " and ") + " true"
 	if len(spellings) == 1 {
-		note += " (SPEC §2 asks for both successful and sucessful; clients read either)"
+		desc += " (SPEC §2 asks for both successful and sucessful; clients read either)"
 	}
-	return note, outcome{}, true
+	return desc, outcome{}, true
 }
 
 func (s *portalSuite) cancelClass(ctx context.Context) outcome {
@@ -612,7 +612,7 @@ func (s *portalSuite) cancelClass(ctx context.Context) outcome {
 		return o
 	}
 	s.cancelled = true
-	return pass("status message with %s true", spellings)
+	return pass("status message with %s", spellings)
 }
 
 // restoreClass restores the class just cancelled. SPEC §2 (from the public
@@ -639,9 +639,9 @@ func (s *portalSuite) restoreClass(ctx context.Context) outcome {
 	case why != "":
 		return fail("%s", why)
 	case c == nil || text(c, "cancelled") != "false":
-		return fail("restoreClass answered %s true, but getCourseClasses does not list %s as published", spellings, s.class)
+		return fail("restoreClass answered %s, but getCourseClasses does not list %s as published", spellings, s.class)
 	}
-	return pass("restored: status message with %s true, listed as published", spellings)
+	return pass("restored: status message with %s, listed as published", spellings)
 }
 
 func (s *portalSuite) wrongPassword(ctx context.Context) outcome {
