@@ -37,6 +37,9 @@ type Report struct {
 	Started  time.Time
 	Duration time.Duration
 	Results  []Result
+	// Interrupted is set when the run was stopped (Ctrl-C) before every
+	// scenario ran; such a run has not passed.
+	Interrupted bool
 }
 
 // Count returns how many results have status s.
@@ -50,8 +53,8 @@ func (r Report) Count(s Status) int {
 	return n
 }
 
-// Passed reports whether no scenario failed.
-func (r Report) Passed() bool { return r.Count(Fail) == 0 }
+// Passed reports whether the run was complete and no scenario failed.
+func (r Report) Passed() bool { return r.Count(Fail) == 0 && !r.Interrupted }
 
 // Result returns the result of the scenario called name.
 func (r Report) Result(name string) (Result, bool) {
@@ -76,7 +79,10 @@ func (r Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&sb, "%-4s  %-*s  %s (%s)\n", res.Status, width, res.Name, res.Why, roundDuration(res.Duration))
 	}
 	verdict := "PASSED"
-	if !r.Passed() {
+	switch {
+	case r.Interrupted:
+		verdict = "INTERRUPTED"
+	case !r.Passed():
 		verdict = "FAILED"
 	}
 	fmt.Fprintf(&sb, "%s: %d scenarios, %d passed, %d failed, %d skipped, %d warnings, in %s\n",
@@ -102,6 +108,7 @@ type jsonReport struct {
 	Started         time.Time      `json:"started"`
 	DurationSeconds float64        `json:"durationSeconds"`
 	Passed          bool           `json:"passed"`
+	Interrupted     bool           `json:"interrupted"`
 	Counts          map[Status]int `json:"counts"`
 	Scenarios       []jsonResult   `json:"scenarios"`
 }
@@ -115,7 +122,7 @@ type jsonResult struct {
 func (r Report) WriteJSON(w io.Writer) error {
 	out := jsonReport{
 		Suite: r.Suite, Target: r.Target, Started: r.Started.UTC(),
-		DurationSeconds: r.Duration.Seconds(), Passed: r.Passed(),
+		DurationSeconds: r.Duration.Seconds(), Passed: r.Passed(), Interrupted: r.Interrupted,
 		Counts:    map[Status]int{Pass: r.Count(Pass), Fail: r.Count(Fail), Skip: r.Count(Skip), Warn: r.Count(Warn)},
 		Scenarios: make([]jsonResult, len(r.Results)),
 	}

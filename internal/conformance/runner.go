@@ -88,6 +88,10 @@ func runSuite(ctx context.Context, suite, target string, scenarios []scenario, p
 			out = skip("not run: %s", aborted)
 		default:
 			out = protect(ctx, sc)
+			if ctx.Err() != nil && out.status == Fail {
+				// The call was cut short by the interrupt, not by the implementation.
+				out = skip("interrupted: %s", out.why)
+			}
 			if out.abort {
 				aborted = sc.name + " failed"
 			}
@@ -95,6 +99,7 @@ func runSuite(ctx context.Context, suite, target string, scenarios []scenario, p
 		rep.Results = append(rep.Results, Result{Name: sc.name, Status: out.status, Why: oneLine(out.why), Duration: time.Since(start)})
 	}
 	progress.clear()
+	rep.Interrupted = ctx.Err() != nil
 	rep.Duration = time.Since(rep.Started)
 	return rep
 }
