@@ -102,7 +102,7 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	cat := newCatalog(db, c)
 	cat.KeepCancelled = c.keepCancelled
 	cat.ClassCancelled = bookings.NotifyClassCancelled
-	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger})
+	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger, MigrationLock: db.WithMigrationLock})
 	if err != nil {
 		db.Close()
 		return nil, err
