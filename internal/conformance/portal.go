@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tportal/tportal/tpclient"
 )
 
 // PortalConfig says which implementation of API v1 to test and how.
@@ -104,11 +106,15 @@ type apiAnswer struct {
 	err    error
 }
 
-// portalSuite holds one run's state.
+// portalSuite holds one run's state. Scenarios about the methods call them
+// through the public SDK (tpclient), as a provider's code would; scenarios
+// about the wire (spellings, formats, methods, error bodies) send raw HTTP.
 type portalSuite struct {
 	c      PortalConfig
 	base   string
 	client *http.Client
+	api    *tpclient.Client
+	apiErr error  // why the SDK client could not be made
 	run    string // the run's unique suffix of external ids
 
 	class     string // the class the suite added, once added
@@ -129,6 +135,9 @@ func RunPortal(ctx context.Context, c PortalConfig) Report {
 		s.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	s.base, _ = NormalizeBaseURL(c.BaseURL) // CheckPortalConfig has vetted it
+	// No retries: the suite judges each answer as it comes.
+	s.api, s.apiErr = tpclient.New(s.base, c.Username, c.Password, tpclient.WithHTTPClient(s.client),
+		tpclient.WithRetries(0), tpclient.WithUserAgent("tportal-conformance/1"))
 	scenarios := []scenario{
 		{name: ScenarioCredentials, run: s.credentials},
 		{name: ScenarioCourseListed, run: s.courseListed},
@@ -314,19 +323,16 @@ func classDates() dates {
 
 func day(t time.Time) string { return t.Format(time.DateOnly) }
 
-// classForm is an addClass body with every documented field.
-func classForm(id string, seats int) url.Values {
+// testClass is a class with every documented field.
+func testClass(id string, seats int) tpclient.CourseClass {
 	d := classDates()
-	return url.Values{
-		"externalId": {id}, "location": {"Oslo (tportal conformance test, not for booking)"},
-		"availableSeats": {strconv.Itoa(seats)}, "enrollmentDeadline": {day(d.enrollment)},
-		"cancellationDeadline": {day(d.cancellation)}, "startDate": {day(d.start)}, "startTime": {"09:00"},
-		"endDate": {day(d.end)}, "endTime": {"15:30"},
-		"address.addressLine1": {"Testveien 1"}, "address.addressLine2": {"2. etasje"}, "address.city": {"Oslo"},
-		"address.zipCode": {"0150"}, "address.country": {"Norway"},
-		"price.currency": {"NOK"}, "price.amount": {"4990.00"},
-		// No calendar invitations to students for a test class.
-		"sendScheduleInfoToParticipants": {"false"},
+	no := false // no calendar invitations to students for a test class
+	return tpclient.CourseClass{
+		ExternalID: id, Location: "Oslo (tportal conformance test, not for booking)", AvailableSeats: seats,
+		EnrollmentDeadline: day(d.enrollment), CancellationDeadline: day(d.cancellation),
+		StartDate: day(d.start), StartTime: "09:00", EndDate: day(d.end), EndTime: "15:30",
+		Address: tpclient.Address{AddressLine1: "Testveien 1", AddressLine2: "2. etasje", City: "Oslo", ZipCode: "0150", Country: "Norway"},
+		Price:   tpclient.Price{Currency: "NOK", Amount: "4990.00"}, SendScheduleInfoToParticipants: &no,
 	}
 }
 
@@ -334,22 +340,54 @@ func (s *portalSuite) classesPath(course string) string {
 	return "v1/courses/get/" + url.PathEscape(course) + "/courseClasses"
 }
 
-// findClass returns the class called id from getCourseClasses.
-func (s *portalSuite) findClass(ctx context.Context, id string) (map[string]any, string) {
-	a := s.call(ctx, http.MethodPost, s.classesPath(s.c.Course), nil, "")
-	if why := a.expect(http.StatusOK); why != "" {
-		return nil, "getCourseClasses " + why
+// apiCtx bounds one SDK call by the timeout.
+func (s *portalSuite) apiCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.c.Timeout)
+}
+
+// why explains an SDK error: the status and the server's errorMessage of a
+// refusal, else the error itself.
+func why(err error) string {
+	var apiErr *tpclient.APIError
+	if errors.As(err, &apiErr) {
+		return fmt.Sprintf("answered HTTP %d: %q", apiErr.StatusCode, apiErr.Message)
 	}
-	classes, err := a.list()
+	return strings.TrimPrefix(err.Error(), "tpclient: ")
+}
+
+// refusal checks that err is the refusal want (a tpclient sentinel) with
+// status code and an errorMessage, and returns that message; problem says
+// what came instead.
+func refusal(err, want error, code int) (message, problem string) {
+	var apiErr *tpclient.APIError
+	switch {
+	case err == nil:
+		return "", "succeeded"
+	case !errors.Is(err, want) || !errors.As(err, &apiErr):
+		return "", why(err)
+	case apiErr.StatusCode != code:
+		return "", fmt.Sprintf("answered HTTP %d, want %d", apiErr.StatusCode, code)
+	case apiErr.Message == "" || apiErr.Message == http.StatusText(code):
+		return "", fmt.Sprintf("answered %d without an errorMessage", code)
+	}
+	return apiErr.Message, ""
+}
+
+// findClass returns the class called id from getCourseClasses; found is
+// false when it is not listed, problem set when the call failed.
+func (s *portalSuite) findClass(ctx context.Context, id string) (c tpclient.CourseClass, found bool, problem string) {
+	cctx, cancel := s.apiCtx(ctx)
+	defer cancel()
+	classes, err := s.api.CourseClasses(cctx, s.c.Course)
 	if err != nil {
-		return nil, "getCourseClasses: " + err.Error()
+		return c, false, "getCourseClasses " + why(err)
 	}
 	for _, c := range classes {
-		if text(c, "externalId") == id {
-			return c, ""
+		if c.ExternalID == id {
+			return c, true, ""
 		}
 	}
-	return nil, ""
+	return c, false, ""
 }
 
 // aborting marks a failure after which no other scenario can work.
@@ -361,39 +399,41 @@ func aborting(o outcome) outcome {
 // credentials checks the credentials first, so a wrong password fails fast
 // with a message that says so instead of a page of failures.
 func (s *portalSuite) credentials(ctx context.Context) outcome {
-	a := s.call(ctx, http.MethodPost, "v1/courses/get", nil, "")
+	if s.apiErr != nil {
+		return aborting(fail("%v", s.apiErr))
+	}
+	cctx, cancel := s.apiCtx(ctx)
+	defer cancel()
+	_, err := s.api.Courses(cctx)
+	var apiErr *tpclient.APIError
 	switch {
-	case a.err != nil:
-		return aborting(fail("%v", a.err))
-	case a.status == http.StatusUnauthorized || a.status == http.StatusForbidden:
-		return aborting(fail("the portal refused the credentials of %q (HTTP %d: %q); check --username and --password", s.c.Username, a.status, a.errorMessage()))
-	case a.status == http.StatusNotFound:
+	case errors.Is(err, tpclient.ErrUnauthorized), errors.Is(err, tpclient.ErrForbidden):
+		errors.As(err, &apiErr)
+		return aborting(fail("the portal refused the credentials of %q (HTTP %d: %q); check --username and --password", s.c.Username, apiErr.StatusCode, apiErr.Message))
+	case errors.Is(err, tpclient.ErrNotFound):
 		return aborting(fail("getCourses at %sv1/courses/get answered 404; is --base-url the API base (…/api/courseprovider/rest/)?", s.base))
-	case a.status != http.StatusOK:
-		return aborting(fail("getCourses %s", a.expect(http.StatusOK)))
+	case err != nil:
+		return aborting(fail("getCourses %s", why(err)))
 	}
 	return pass("getCourses answered 200 for %q", s.c.Username)
 }
 
 func (s *portalSuite) courseListed(ctx context.Context) outcome {
-	a := s.call(ctx, http.MethodPost, "v1/courses/get", nil, "")
-	if why := a.expect(http.StatusOK); why != "" {
-		return fail("getCourses %s", why)
-	}
-	courses, err := a.list()
+	cctx, cancel := s.apiCtx(ctx)
+	defer cancel()
+	courses, err := s.api.Courses(cctx)
 	if err != nil {
-		return fail("getCourses: %v", err)
+		return fail("getCourses %s", why(err))
 	}
 	var ids []string
 	for _, c := range courses {
-		id := text(c, "externalCourseId")
-		if id == s.c.Course {
-			if text(c, "name") == "" {
-				return fail("getCourses lists %s without a name", id)
+		if c.ExternalCourseID == s.c.Course {
+			if c.Name == "" {
+				return fail("getCourses lists %s without a name", c.ExternalCourseID)
 			}
-			return pass("%s is %q, among %d courses", id, text(c, "name"), len(courses))
+			return pass("%s is %q, among %d courses", c.ExternalCourseID, c.Name, len(courses))
 		}
-		ids = append(ids, id)
+		ids = append(ids, c.ExternalCourseID)
 	}
 	return aborting(fail("--course %s is not among the caller's %d courses (externalCourseId %s)", s.c.Course, len(courses), strings.Join(ids, ", ")))
 }
@@ -410,33 +450,31 @@ func (s *portalSuite) getAndPost(ctx context.Context) outcome {
 }
 
 func (s *portalSuite) addClass(ctx context.Context) outcome {
-	id := "tpconf-" + s.run
-	form := classForm(id, 10)
-	a := s.call(ctx, http.MethodPost, s.classesPath(s.c.Course)+"/add", form, "")
-	if a.err == nil && a.status >= 200 && a.status <= 299 {
-		s.class = id
-	}
-	if why := a.expect(http.StatusOK); why != "" {
-		return fail("addClass of %s %s", id, why)
-	}
-	m, err := a.object()
+	want := testClass("tpconf-"+s.run, 10)
+	cctx, cancel := s.apiCtx(ctx)
+	defer cancel()
+	got, err := s.api.AddClass(cctx, s.c.Course, want)
 	if err != nil {
-		return fail("addClass: %v", err)
+		if !errors.Is(err, tpclient.ErrBadRequest) && !errors.Is(err, tpclient.ErrConflict) {
+			s.class = want.ExternalID // it may have been added: the clean-up cancels it
+		}
+		return fail("addClass of %s %s", want.ExternalID, why(err))
 	}
+	s.class = want.ExternalID
 	var wrong []string
-	for field, want := range map[string]string{
-		"externalId": id, "courseExternalId": s.c.Course, "availableSeats": "10", "cancelled": "false",
-		"enrollmentDeadline": form.Get("enrollmentDeadline"), "startDate": form.Get("startDate"),
+	for _, f := range []struct{ field, got, want string }{
+		{"externalId", got.ExternalID, want.ExternalID}, {"courseExternalId", got.CourseExternalID, s.c.Course},
+		{"availableSeats", strconv.Itoa(got.AvailableSeats), "10"}, {"cancelled", strconv.FormatBool(got.Cancelled), "false"},
+		{"enrollmentDeadline", got.EnrollmentDeadline, want.EnrollmentDeadline}, {"startDate", got.StartDate, want.StartDate},
 	} {
-		if got := text(m, field); got != want {
-			wrong = append(wrong, fmt.Sprintf("%s %q, want %q", field, got, want))
+		if f.got != f.want {
+			wrong = append(wrong, fmt.Sprintf("%s %q, want %q", f.field, f.got, f.want))
 		}
 	}
 	if len(wrong) > 0 {
-		slices.Sort(wrong)
 		return fail("addClass answered the class with %s", strings.Join(wrong, "; "))
 	}
-	return pass("class %s added with 10 seats", id)
+	return pass("class %s added with 10 seats", want.ExternalID)
 }
 
 func (s *portalSuite) needClass() (outcome, bool) {
@@ -450,14 +488,14 @@ func (s *portalSuite) classListed(ctx context.Context) outcome {
 	if o, ok := s.needClass(); !ok {
 		return o
 	}
-	c, why := s.findClass(ctx, s.class)
+	c, found, problem := s.findClass(ctx, s.class)
 	switch {
-	case why != "":
-		return fail("%s", why)
-	case c == nil:
+	case problem != "":
+		return fail("%s", problem)
+	case !found:
 		return fail("getCourseClasses of %s does not list the class %s just added", s.c.Course, s.class)
-	case text(c, "availableSeats") != "10" || text(c, "cancelled") != "false":
-		return fail("getCourseClasses lists %s with availableSeats %s and cancelled %s, want 10 and false", s.class, text(c, "availableSeats"), text(c, "cancelled"))
+	case c.AvailableSeats != 10 || c.Cancelled:
+		return fail("getCourseClasses lists %s with availableSeats %d and cancelled %v, want 10 and false", s.class, c.AvailableSeats, c.Cancelled)
 	}
 	return pass("listed with 10 seats, not cancelled")
 }
@@ -476,16 +514,16 @@ func (s *portalSuite) update(deadlineParam string, seats, daysBefore int) func(c
 		if why := a.expect(http.StatusOK); why != "" {
 			return fail("updateClass with availableSeats and %s %s", deadlineParam, why)
 		}
-		c, why := s.findClass(ctx, s.class)
+		c, found, problem := s.findClass(ctx, s.class)
 		switch {
-		case why != "":
-			return fail("%s", why)
-		case c == nil:
+		case problem != "":
+			return fail("%s", problem)
+		case !found:
 			return fail("getCourseClasses no longer lists %s after updateClass", s.class)
-		case text(c, "availableSeats") != strconv.Itoa(seats):
-			return fail("availableSeats is %s after updateClass sent %d", text(c, "availableSeats"), seats)
-		case text(c, "enrollmentDeadline") != deadline:
-			return fail("enrollmentDeadline is %q after updateClass sent %s=%s", text(c, "enrollmentDeadline"), deadlineParam, deadline)
+		case c.AvailableSeats != seats:
+			return fail("availableSeats is %d after updateClass sent %d", c.AvailableSeats, seats)
+		case c.EnrollmentDeadline != deadline:
+			return fail("enrollmentDeadline is %q after updateClass sent %s=%s", c.EnrollmentDeadline, deadlineParam, deadline)
 		}
 		return pass("availableSeats %d and %s %s read back", seats, deadlineParam, deadline)
 	}
@@ -495,14 +533,14 @@ func (s *portalSuite) duplicate(ctx context.Context) outcome {
 	if o, ok := s.needClass(); !ok {
 		return o
 	}
-	a := s.call(ctx, http.MethodPost, s.classesPath(s.c.Course)+"/add", classForm(s.class, 10), "")
-	if why := a.expect(http.StatusConflict); why != "" {
-		return fail("a second addClass of %s %s", s.class, why)
+	cctx, cancel := s.apiCtx(ctx)
+	defer cancel()
+	_, err := s.api.AddClass(cctx, s.c.Course, testClass(s.class, 10))
+	msg, problem := refusal(err, tpclient.ErrConflict, http.StatusConflict)
+	if problem != "" {
+		return fail("a second addClass of %s %s, want 409 with an errorMessage", s.class, problem)
 	}
-	if a.errorMessage() == "" {
-		return fail("409 without an errorMessage: %s", excerpt(a.body, 200))
-	}
-	return pass("409, errorMessage %q", a.errorMessage())
+	return pass("409, errorMessage %q", msg)
 }
 
 func (s *portalSuite) xmlAnswer(ctx context.Context) outcome {
@@ -547,20 +585,21 @@ func (s *portalSuite) errorXML(ctx context.Context) outcome {
 }
 
 func (s *portalSuite) badInput(ctx context.Context) outcome {
-	id := "tpconf-" + s.run + "-bad"
-	form := classForm(id, 10)
-	form.Set("availableSeats", "-1")
-	a := s.call(ctx, http.MethodPost, s.classesPath(s.c.Course)+"/add", form, "")
-	if a.err == nil && a.status >= 200 && a.status <= 299 {
-		s.strays = append(s.strays, id)
+	bad := testClass("tpconf-"+s.run+"-bad", -1)
+	cctx, cancel := s.apiCtx(ctx)
+	defer cancel()
+	_, err := s.api.AddClass(cctx, s.c.Course, bad)
+	if err == nil {
+		s.strays = append(s.strays, bad.ExternalID)
 	}
-	if why := a.expect(http.StatusBadRequest); why != "" {
-		return fail("addClass with availableSeats=-1 %s", why)
-	}
-	if msg := a.errorMessage(); !strings.Contains(msg, "availableSeats") {
+	msg, problem := refusal(err, tpclient.ErrBadRequest, http.StatusBadRequest)
+	switch {
+	case problem != "":
+		return fail("addClass with availableSeats=-1 %s, want 400 naming the field", problem)
+	case !strings.Contains(msg, "availableSeats"):
 		return fail("the 400's errorMessage %q does not name the field availableSeats", msg)
 	}
-	return pass("400, errorMessage %q", a.errorMessage())
+	return pass("400, errorMessage %q", msg)
 }
 
 func (s *portalSuite) restorePath(id string) string {
@@ -571,11 +610,13 @@ func (s *portalSuite) restorePublished(ctx context.Context) outcome {
 	if o, ok := s.needClass(); !ok {
 		return o
 	}
-	a := s.call(ctx, http.MethodPost, s.restorePath(s.class), nil, "")
-	if why := a.expect(http.StatusConflict); why != "" {
-		return fail("restoreClass of the published class %s %s (the public documentation: 409)", s.class, why)
+	cctx, cancel := s.apiCtx(ctx)
+	defer cancel()
+	msg, problem := refusal(s.api.RestoreClass(cctx, s.c.Course, s.class), tpclient.ErrConflict, http.StatusConflict)
+	if problem != "" {
+		return fail("restoreClass of the published class %s %s, want 409 (the public documentation's restore page)", s.class, problem)
 	}
-	return pass("409, errorMessage %q", a.errorMessage())
+	return pass("409, errorMessage %q", msg)
 }
 
 // statusMessage checks a status-message answer, which must say successful in
@@ -634,11 +675,11 @@ func (s *portalSuite) restoreClass(ctx context.Context) outcome {
 		return o
 	}
 	s.cancelled = false
-	c, why := s.findClass(ctx, s.class)
+	c, found, problem := s.findClass(ctx, s.class)
 	switch {
-	case why != "":
-		return fail("%s", why)
-	case c == nil || text(c, "cancelled") != "false":
+	case problem != "":
+		return fail("%s", problem)
+	case !found || c.Cancelled:
 		return fail("restoreClass answered %s, but getCourseClasses does not list %s as published", spellings, s.class)
 	}
 	return pass("restored: status message with %s, listed as published", spellings)
@@ -668,10 +709,11 @@ func (s *portalSuite) cleanup(ctx context.Context) outcome {
 	}
 	var failed []string
 	for _, id := range todo {
-		a := s.call(ctx, http.MethodPost, s.classesPath(s.c.Course)+"/cancel/"+url.PathEscape(id), nil, "")
-		if _, _, ok := statusMessage(a, "cancelClass"); !ok {
-			failed = append(failed, fmt.Sprintf("%s: %s", id, a.expect(http.StatusOK)))
+		cctx, cancel := s.apiCtx(ctx)
+		if err := s.api.CancelClass(cctx, s.c.Course, id); err != nil {
+			failed = append(failed, fmt.Sprintf("%s: cancelClass %s", id, why(err)))
 		}
+		cancel()
 	}
 	if len(failed) > 0 {
 		return fail("could not cancel %s; cancel them by hand", strings.Join(failed, "; "))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tportal/tportal/internal/providercall"
+	"github.com/tportal/tportal/tpclient/signing"
 )
 
 // ProviderConfig says which provider to test and how.
@@ -27,8 +28,8 @@ type ProviderConfig struct {
 	// SoldOutClass is a class with no free seat; the sold-out scenario is
 	// skipped when it is empty.
 	SoldOutClass string
-	// Secret is the shared secret the portal signs calls with; the signature
-	// scenarios are skipped when it is empty.
+	// Secret is the shared secret the portal signs calls with (as
+	// tpclient/signing does); the signature scenarios are skipped when it is empty.
 	Secret []byte
 	// Timeout bounds each call (default 10s, as the portal's); Budget is the
 	// answer time the provider should stay within (default 2s).
@@ -132,18 +133,18 @@ const (
 	testCompany   = "Conformance Test AS"
 )
 
-// signing says how a call is signed.
-type signing int
+// signMode says how a call is signed.
+type signMode int
 
 const (
-	signValid signing = iota
+	signValid signMode = iota
 	signNone
 	signWrongSecret
 	signStale
 )
 
 // staleBy is how old a stale signature is: well beyond the five minutes a
-// verifier allows (providercall.DefaultMaxSkew).
+// verifier allows (signing.DefaultMaxSkew).
 const staleBy = time.Hour
 
 // call is one call to a provider and what came back.
@@ -225,7 +226,7 @@ func RunProvider(ctx context.Context, c ProviderConfig) Report {
 // get calls a provider URL template with params, as the portal does: GET,
 // values placed by the template or appended to the query, signed when a
 // secret is set.
-func (s *providerSuite) get(ctx context.Context, what, tmpl string, params []providercall.Param, accept string, sig signing) call {
+func (s *providerSuite) get(ctx context.Context, what, tmpl string, params []providercall.Param, accept string, sig signMode) call {
 	raw, err := providercall.ExpandURL(tmpl, params)
 	if err != nil {
 		return call{err: err}
@@ -243,11 +244,11 @@ func (s *providerSuite) get(ctx context.Context, what, tmpl string, params []pro
 	if len(s.c.Secret) > 0 {
 		switch sig {
 		case signValid:
-			signRequest(req, s.c.Secret, time.Now())
+			signing.SignRequest(req, s.c.Secret, time.Now())
 		case signWrongSecret:
-			signRequest(req, append([]byte("not-"), s.c.Secret...), time.Now())
+			signing.SignRequest(req, append([]byte("not-"), s.c.Secret...), time.Now())
 		case signStale:
-			signRequest(req, s.c.Secret, time.Now().Add(-staleBy))
+			signing.SignRequest(req, s.c.Secret, time.Now().Add(-staleBy))
 		}
 	}
 	start := time.Now()
@@ -291,11 +292,6 @@ func withoutQuery(raw string) string {
 	}
 	u.RawQuery, u.User = "", nil
 	return u.String()
-}
-
-// signRequest signs a call as the portal does (SPEC §3).
-func signRequest(req *http.Request, secret []byte, ts time.Time) {
-	providercall.SignRequest(req, secret, ts)
 }
 
 // problem says why a call got no answer the portal can use (SPEC §3: no
@@ -345,7 +341,7 @@ func (s *providerSuite) reserveParams(class, ref string) []providercall.Param {
 // reserve asks for a seat with a new reference (or r's, to repeat it) and
 // reads the answer as the portal would. problem is why the answer is not
 // usable, "" when it is.
-func (s *providerSuite) reserve(ctx context.Context, what, class string, r *reservation, accept string, sig signing) (_ *reservation, ans providercall.ReserveAnswer, c call, problem string) {
+func (s *providerSuite) reserve(ctx context.Context, what, class string, r *reservation, accept string, sig signMode) (_ *reservation, ans providercall.ReserveAnswer, c call, problem string) {
 	if r == nil {
 		r = &reservation{ref: rand.Text()}
 		s.mu.Lock()
@@ -464,12 +460,12 @@ func (s *providerSuite) soldOut(ctx context.Context) outcome {
 
 // refusedSignature returns the scenario that sends a reserve call signed the
 // wrong way and expects it refused: a non-2xx status, or successful:false.
-func (s *providerSuite) refusedSignature(sig signing) func(context.Context) outcome {
+func (s *providerSuite) refusedSignature(sig signMode) func(context.Context) outcome {
 	return func(ctx context.Context) outcome {
 		if len(s.c.Secret) == 0 {
 			return skip("no --secret given; the portal signs calls only for providers with a secret")
 		}
-		what := map[signing]string{signNone: "without a signature", signWrongSecret: "signed with a wrong secret",
+		what := map[signMode]string{signNone: "without a signature", signWrongSecret: "signed with a wrong secret",
 			signStale: fmt.Sprintf("signed %s ago", staleBy)}[sig]
 		_, ans, c, problem := s.reserve(ctx, "reserve "+what, s.c.Class, nil, "application/json", sig)
 		switch {

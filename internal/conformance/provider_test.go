@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tportal/tportal/internal/providercall"
+	"github.com/tportal/tportal/tpclient/signing"
 )
 
 // fakeProvider is a provider's booking system behind the reserve and cancel
@@ -87,7 +87,7 @@ func (f *fakeProvider) verified(w http.ResponseWriter, r *http.Request) bool {
 	if len(f.secret) == 0 || f.ignoreSignature {
 		return true
 	}
-	if err := providercall.VerifyRequest(r, f.secret, time.Now(), 0); err != nil {
+	if err := signing.VerifyRequest(r, f.secret, time.Now(), 0); err != nil {
 		f.answer(w, r, http.StatusUnauthorized, map[string]any{"successful": false, "errorMessage": err.Error()})
 		return false
 	}
