@@ -14,7 +14,9 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // conformanceRun runs `tportal conformance …` and returns its output and exit status.
@@ -160,5 +162,67 @@ func TestConformanceUsage(t *testing.T) {
 				t.Errorf("exit %d, want 2 and %q\nstdout:\n%s\nstderr:\n%s", code, tc.want, stdout, stderr)
 			}
 		})
+	}
+}
+
+// TestConformanceAgainstGateway runs the provider suite against the real provider
+// gateway (`tportal provider serve`), signatures on, its portal pointed at the kit's
+// stand-in portal.
+func TestConformanceAgainstGateway(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "gateway.db")
+	gw := func(args ...string) string {
+		t.Helper()
+		return tportal(t, nil, append(append([]string{"provider"}, args...), "--db", db)...)
+	}
+	gw("course", "add", "--external-id", "BST", "--name", "Basic Safety Training")
+	start := time.Now().AddDate(0, 3, 0)
+	for _, c := range []struct {
+		id    string
+		seats string
+	}{{"BST-1", "5"}, {"BST-FULL", "0"}} {
+		gw("class", "add", "--course", "BST", "--external-id", c.id, "--location", "Oslo", "--seats", c.seats,
+			"--start", start.Format("2006-01-02")+"T09:00", "--end", start.Format("2006-01-02")+"T15:30",
+			"--enrollment-deadline", start.AddDate(0, 0, -7).Format(time.DateOnly),
+			"--cancellation-deadline", start.AddDate(0, 0, -3).Format(time.DateOnly),
+			"--price", "4990.00", "--currency", "NOK", "--address", "Testveien 1", "--city", "Oslo", "--zip", "0150", "--country", "NO")
+	}
+
+	standIn, addr := freeAddr(t), freeAddr(t)
+	cmd := exec.Command(binary, "provider", "serve", "--db", db, "--addr", addr, "--secret", "s3cret", "--log-level", "warn",
+		"--portal", "http://"+standIn+"/api/courseprovider/rest/", "--username", "acme", "--password", "pw", "--allow-private-urls")
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		<-done
+		if t.Failed() {
+			t.Logf("gateway logs:\n%s", logs.String())
+		}
+	}()
+	waitReady(t, "http://"+addr+"/readyz", done)
+
+	stdout, stderr, code := conformanceRun(t, nil, "provider", "--reserve-url", "http://"+addr+"/reserve", "--cancel-url", "http://"+addr+"/cancel",
+		"--class", "BST-1", "--course", "BST", "--sold-out-class", "BST-FULL", "--secret", "s3cret",
+		"--portal-addr", standIn, "--portal-username", "acme", "--portal-password", "pw", "--confirm-wait", "10s")
+	if code != 0 || strings.Contains(stdout, "\nFAIL") || strings.Count(stdout, "\nPASS") < 13 {
+		t.Errorf("exit %d, want 0 with every scenario passed (confirmation at least warned)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	// The gateway has every seat back: the kit cancelled what it reserved.
+	var classes []struct {
+		ExternalID     string `json:"externalId"`
+		AvailableSeats int    `json:"availableSeats"`
+	}
+	if err := json.Unmarshal([]byte(gw("class", "list", "--course", "BST", "--json")), &classes); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range classes {
+		if c.ExternalID == "BST-1" && c.AvailableSeats != 5 {
+			t.Errorf("BST-1 has %d free seats after the run, want 5", c.AvailableSeats)
+		}
 	}
 }

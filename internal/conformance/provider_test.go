@@ -214,7 +214,7 @@ func TestProviderSuite(t *testing.T) {
 				ScenarioUnsigned: {"PASS", "HTTP 401"}, ScenarioBadSignature: {"PASS", "HTTP 401"}, ScenarioStale: {"PASS", "HTTP 401"},
 				ScenarioConfirmed: {"PASS", "by its own reference"}, ScenarioCancel: {"PASS", "cancelled:true"},
 				ScenarioCancelRepeat: {"PASS", "cancelled:true again"}, ScenarioCancelUnknown: {"PASS", "no booking"},
-				ScenarioAnswerTime: {"PASS", "budget 2s"}, ScenarioCleanup: {"PASS", "cancelled 1 reservations"},
+				ScenarioAnswerTime: {"PASS", "budget 2s"}, ScenarioCleanup: {"PASS", "all 1 reservations still held cancelled"},
 			},
 		},
 		{
@@ -223,7 +223,7 @@ func TestProviderSuite(t *testing.T) {
 				ScenarioReserveJSON:   {"PASS", "P-1"},
 				ScenarioRepeatReserve: {"FAIL", `provider took a second seat: the repeat with trainingportalBookingReference`},
 				ScenarioUnsigned:      {"SKIP", "no --secret"},
-				ScenarioCleanup:       {"PASS", "cancelled 2 reservations"},
+				ScenarioCleanup:       {"PASS", "all 2 reservations still held cancelled"},
 			},
 		},
 		{
@@ -242,7 +242,7 @@ func TestProviderSuite(t *testing.T) {
 			name: "takes unsigned calls", provider: &fakeProvider{secret: secret, ignoreSignature: true}, secret: secret, passed: false,
 			want: map[string][2]string{
 				ScenarioUnsigned: {"FAIL", "anyone could book"}, ScenarioStale: {"FAIL", "signed 1h0m0s ago"},
-				ScenarioCleanup: {"PASS", "cancelled 4 reservations"},
+				ScenarioCleanup: {"PASS", "all 4 reservations still held cancelled"},
 			},
 		},
 		{
