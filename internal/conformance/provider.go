@@ -149,12 +149,11 @@ const staleBy = time.Hour
 
 // call is one call to a provider and what came back.
 type call struct {
-	url      string // as sent, without its query
-	status   int
-	body     []byte
-	latency  time.Duration
-	err      error // no answer at all, or an answer over the size limit
-	accepted string
+	url     string // as sent, without its query
+	status  int
+	body    []byte
+	latency time.Duration
+	err     error // no answer at all, or an answer over the size limit
 }
 
 // reservation is one booking the suite asked the provider for.
@@ -179,6 +178,7 @@ type providerSuite struct {
 	slowest      call
 	slowestWhat  string
 	calls        int
+	timedOut     []string // the calls that got no answer within the timeout
 
 	first, xml  *reservation // the reservations the later scenarios use
 	unknownRef  string       // a provider reference that names nothing
@@ -231,7 +231,7 @@ func (s *providerSuite) get(ctx context.Context, what, tmpl string, params []pro
 	if err != nil {
 		return call{err: err}
 	}
-	res := call{url: withoutQuery(raw), accepted: accept}
+	res := call{url: withoutQuery(raw)}
 	cctx, cancel := context.WithTimeout(ctx, s.c.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(cctx, http.MethodGet, raw, nil)
@@ -261,6 +261,9 @@ func (s *providerSuite) get(ctx context.Context, what, tmpl string, params []pro
 		res.err = err
 		if cctx.Err() != nil && ctx.Err() == nil {
 			res.err = fmt.Errorf("no answer within %s", s.c.Timeout)
+			s.mu.Lock()
+			s.timedOut = append(s.timedOut, what)
+			s.mu.Unlock()
 		}
 		return res
 	}
@@ -621,6 +624,9 @@ func (s *providerSuite) cancelUnknown(ctx context.Context) outcome {
 func (s *providerSuite) answerTime(context.Context) outcome {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.timedOut) > 0 {
+		return fail("%d calls got no answer within %s (%s), over the budget of %s", len(s.timedOut), s.c.Timeout, strings.Join(dedupe(s.timedOut), ", "), s.c.Budget)
+	}
 	if s.calls == 0 || s.slowest.latency == 0 {
 		return skip("no call was answered")
 	}

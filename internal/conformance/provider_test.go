@@ -199,6 +199,7 @@ func TestProviderSuite(t *testing.T) {
 		secret   []byte
 		noPortal bool
 		budget   time.Duration
+		timeout  time.Duration
 		passed   bool
 		// seatsLost: the provider keeps seats the kit cannot give back.
 		seatsLost bool
@@ -254,6 +255,15 @@ func TestProviderSuite(t *testing.T) {
 			want: map[string][2]string{ScenarioAnswerTime: {"FAIL", "over the budget of 20ms"}},
 		},
 		{
+			name: "answers too late", provider: &fakeProvider{delay: 300 * time.Millisecond}, timeout: 100 * time.Millisecond, passed: false,
+			// Its late reservations may land after the clean-up asked.
+			seatsLost: true,
+			want: map[string][2]string{
+				ScenarioReserveJSON: {"FAIL", "no usable answer: no answer within 100ms"},
+				ScenarioAnswerTime:  {"FAIL", "calls got no answer within 100ms (reserve (JSON), reserve (XML)"},
+			},
+		},
+		{
 			name: "never confirms", provider: &fakeProvider{}, noPortal: true, passed: true,
 			want: map[string][2]string{ScenarioConfirmed: {"WARN", "never called getBookingInformation"}},
 		},
@@ -273,7 +283,7 @@ func TestProviderSuite(t *testing.T) {
 			var progress bytes.Buffer
 			rep := RunProvider(context.Background(), ProviderConfig{
 				ReserveURL: reserveURL, CancelURL: cancelURL, Class: "BST-1", Course: "BST", SoldOutClass: "FULL-1",
-				Secret: tc.secret, Portal: portal, Budget: tc.budget, ConfirmWait: 300 * time.Millisecond, Progress: Progress{W: &progress},
+				Secret: tc.secret, Portal: portal, Budget: tc.budget, Timeout: tc.timeout, ConfirmWait: 300 * time.Millisecond, Progress: Progress{W: &progress},
 			})
 			var text bytes.Buffer
 			rep.WriteText(&text)
