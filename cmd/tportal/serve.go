@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -77,10 +76,10 @@ func (p *portal) close() {
 
 func (c *serveConfig) check() error {
 	if _, err := time.LoadLocation(c.defaultTimeZone); err != nil || c.defaultTimeZone == "Local" {
-		return fmt.Errorf("--default-time-zone %q is not an IANA time zone", c.defaultTimeZone)
+		return usageErrorf("--default-time-zone %q is not an IANA time zone (examples: Europe/Oslo, UTC)", c.defaultTimeZone)
 	}
 	if err := courseprovider.CheckCountry(c.defaultCountry); c.defaultCountry != "" && err != nil { // "": the default
-		return fmt.Errorf("--default-country: %v", err)
+		return usageErrorf("--default-country: %v", err)
 	}
 	return nil
 }
@@ -107,7 +106,7 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	cat := newCatalog(db, c)
 	cat.KeepCancelled = c.keepCancelled
 	cat.ClassCancelled = bookings.NotifyClassCancelled
-	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger})
+	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger, MigrationLock: db.WithMigrationLock})
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -136,7 +135,7 @@ func newCatalog(db *store.DB, c serveConfig) *catalog.Service {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
-	fs := newFlags("serve", "tportal serve [flags]", stderr)
+	fs := newFlags("serve", "tportal serve [flags]", stdout)
 	c.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err

@@ -128,8 +128,8 @@ func TestCheckURL(t *testing.T) {
 		wantErr      string
 	}{
 		{url: "https://booking.example.no/reserve?class={externalCourseClassId}"},
-		{url: "http://203.0.113.7/cancel/{providerBookingReference}"},
-		{url: "https://[2001:db8::1]/r"},
+		{url: "http://93.184.216.34/cancel/{providerBookingReference}"},
+		{url: "https://[2606:4700::6810:84e5]/r"},
 		{url: "http://127.0.0.1:8081/r", wantErr: "address 127.0.0.1 is loopback; refused " + allowHint},
 		{url: "http://127.0.0.1:8081/r", allowPrivate: true},
 		{url: "http://localhost:8081/r", wantErr: "is loopback; refused"},
