@@ -245,8 +245,11 @@ func (p params) checkText() error {
 			continue
 		}
 		for _, v := range p.Values[name] {
-			if err := catalog.CheckText(name, v, freeTextParams[name]); err != nil {
-				return err
+			if problem := catalog.TextProblem(v, freeTextParams[name]); problem != "" {
+				if !utf8.ValidString(v) {
+					problem += "; send UTF-8, or declare the form's charset in its Content-Type"
+				}
+				return errs.E(errs.Invalid, "%s: %s", name, problem)
 			}
 		}
 	}
