@@ -193,8 +193,16 @@ func (p *params) readJSON(body io.Reader) error {
 	return p.addJSON("", obj)
 }
 
+// addJSON adds obj's members in the order of their names, so that a name sent both
+// flat and nested always yields the same first value.
 func (p *params) addJSON(prefix string, obj map[string]any) error {
-	for k, v := range obj {
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := obj[k]
 		name := prefix + k
 		switch v := v.(type) {
 		case nil:
