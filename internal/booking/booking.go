@@ -64,6 +64,7 @@ type Booking struct {
 	ClassID             int64
 	ClassExternalID     string // filled by the store
 	CourseID            int64  // filled by the store
+	CourseExternalID    string // filled by the store: the provider's id of the class's course
 	ProviderID          int64  // filled by the store
 	Student             Person
 	StudentBirthDate    string // yyyy-MM-dd or ""

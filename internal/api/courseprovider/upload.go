@@ -35,7 +35,7 @@ func (a *API) uploadDocumentation(r *http.Request, p catalog.Provider, in params
 	if err != nil {
 		return nil, err
 	}
-	return statusMessage{Successful: true, DocumentID: strconv.FormatInt(d.ID, 10)}, nil
+	return succeeded(strconv.FormatInt(d.ID, 10)), nil
 }
 
 // maxFileNameChars bounds an uploaded file's name, as most file systems do.

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tportal/tportal/internal/auth"
@@ -451,6 +452,9 @@ func failure(w http.ResponseWriter, r *http.Request, err error) (int, string) {
 		w.Header().Set("Retry-After", "10")
 	case errs.Unavailable:
 		w.Header().Set("Retry-After", "1")
+	}
+	if wait := errs.RetryAfterOf(err); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(wait.Round(time.Second), time.Second).Seconds())))
 	}
 	return errs.HTTPStatus(err), errs.MessageOf(err)
 }
