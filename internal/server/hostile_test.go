@@ -132,6 +132,7 @@ var hostileCases = []hostile{
 	// Bodies and messages.
 	{name: "JSON body, nested address and price", method: "POST", path: cp + "/BST/courseClasses/add", body: `{"externalId": "J1", "location": "Bergen", "availableSeats": 5, "enrollmentDeadline": "2026-09-20", "cancellationDeadline": "2026-09-25", "startDate": "2026-10-01", "endDate": "2026-10-01", "address": {"addressLine1": "Bryggen 1", "city": "Bergen", "zipCode": "5003", "country": "NO"}, "price": {"currency": "NOK", "amount": 990.5}}`, contentType: "application/json", status: 200, show: "price", changes: true},
 	{name: "JSON body, flat dotted names", method: "POST", path: cp + "/BST/courseClasses/update", body: `{"externalId": "J1", "address.city": "Os", "price.amount": "100,00"}`, contentType: "application/json", status: 200, show: "price", changes: true},
+	{name: "JSON object sent as a urlencoded form (curl -d)", method: "POST", path: cp + "/BST/courseClasses/update", query: "-", body: `{"username": "acme", "password": "wrong password", "externalId": "W40"}`, contentType: form, status: 401, want: "wrong username or password"},
 	{name: "JSON body with credentials", method: "POST", path: cp, query: "-", body: `{"username": "acme", "password": "wrong password"}`, contentType: "application/json", status: 401, want: "wrong username or password"},
 	{name: "JSON array body", method: "POST", path: cp + "/BST/courseClasses/update", body: `[{"externalId": "W40"}]`, contentType: "application/json", status: 400, want: "must be one JSON object of parameters"},
 	{name: "JSON body with an array field", method: "POST", path: cp + "/BST/courseClasses/update", body: `{"externalId": ["W40"]}`, contentType: "application/json", status: 400, want: "externalId: must be a string, number, boolean or object, not an array"},
@@ -338,7 +339,7 @@ func checkGenerated(t *testing.T, doc, name, content string, rewrite bool) {
 		return
 	}
 	if !rewrite {
-		t.Errorf("the %s section of %s is out of date; run go test ./internal/server/ -run %s -update\n%s", name, doc, t.Name(), firstDifference(current, content))
+		t.Errorf("the %s section of %s is out of date; run go test ./internal/server/ -run %s -update\n%s", name, doc, strings.Split(t.Name(), "/")[0], firstDifference(current, content))
 		return
 	}
 	if err := os.WriteFile(doc, []byte(text[:i+len(begin)]+content+text[j:]), 0o644); err != nil {

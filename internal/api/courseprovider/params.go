@@ -96,6 +96,10 @@ func (p *params) readBody(body io.Reader, ct string, limit int64) error {
 		if err != nil {
 			return readError(err)
 		}
+		if trimmed := bytes.TrimSpace(b); bytes.HasPrefix(trimmed, []byte("{")) && json.Valid(trimmed) {
+			// A JSON object sent with curl -d's default Content-Type.
+			return p.readJSON(bytes.NewReader(trimmed))
+		}
 		form, err := url.ParseQuery(string(b))
 		if err != nil {
 			return errs.E(errs.Invalid, "the form body is malformed (a %%-escape that is not two hex digits, or a ';' separator)")
