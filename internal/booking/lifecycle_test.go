@@ -195,22 +195,29 @@ func TestProviderView(t *testing.T) {
 		})
 
 		t.Run("UpdateStatus", func(t *testing.T) {
-			now := time.Now().In(class.Zone())
+			// The class starts in 30 days: report from the day after it.
+			e.clock.Set(31 * 24 * time.Hour)
+			defer e.clock.Set(0)
+			now := e.clock.Now().In(class.Zone())
 			todayStr := catalog.DateOf(now).String()
 			tomorrow := catalog.DateOf(now.AddDate(0, 0, 1)).String()
+			dayBeforeStart := daysFromToday(29) // the class starts on day 30
 			ref := reserved.Reference
 			seats := e.seats(t, class.ID)
-			invalid := []struct{ status, date string }{
-				{"COMPLETED", ""},
-				{"COMPLETED", "   "},
-				{"COMPLETED", tomorrow},
-				{"COMPLETED", "2024-13-40"},
-				{"DONE", todayStr},
-				{"", ""},
+			invalid := []struct{ status, date, want string }{
+				{"COMPLETED", "", "completionDate: is required"},
+				{"COMPLETED", "   ", "completionDate: is required"},
+				{"COMPLETED", tomorrow, "completionDate: " + tomorrow + " is in the future"},
+				{"COMPLETED", dayBeforeStart, "completionDate: " + dayBeforeStart + " is before class \"C1\" starts on " + class.StartDate.String()},
+				{"COMPLETED", "2015-05-05", "is before class"}, // the public example's date
+				{"COMPLETED", "2024-13-40", "completionDate: "},
+				{"DONE", todayStr, "newStatus: "},
+				{"", "", "newStatus: is required"},
 			}
 			for _, c := range invalid {
-				if _, err := e.svc.UpdateStatus(ctx, p, ref, c.status, c.date); errs.CodeOf(err) != errs.Invalid {
-					t.Errorf("UpdateStatus(%q, %q) = %v, want Invalid", c.status, c.date, err)
+				_, err := e.svc.UpdateStatus(ctx, p, ref, c.status, c.date)
+				if errs.CodeOf(err) != errs.Invalid || !strings.Contains(errs.MessageOf(err), c.want) {
+					t.Errorf("UpdateStatus(%q, %q) = %v, want Invalid containing %q", c.status, c.date, err, c.want)
 				}
 			}
 			if got := e.get(t, ref); got.State != booking.Reserved || got.CompletionDate != "" {
@@ -238,9 +245,19 @@ func TestProviderView(t *testing.T) {
 				t.Errorf("availableSeats after status updates = %d, want %d (the seat stays taken)", got, seats)
 			}
 
+			b, err = e.svc.UpdateStatus(ctx, p, ref, "COMPLETED", class.StartDate.String())
+			if err != nil || b.CompletionDate != class.StartDate.String() {
+				t.Errorf("UpdateStatus(COMPLETED on the start date) = %q, %v", b.CompletionDate, err)
+			}
+
+			e.clock.Set(0) // back before the deadlines, to book and cancel
 			cancelled := mustBook(t, e, class.ID, "Kari")
 			if _, err := e.svc.Cancel(ctx, cancelled.Reference); err != nil {
 				t.Fatalf("Cancel: %v", err)
+			}
+			e.clock.Set(31 * 24 * time.Hour)
+			if _, err := e.svc.UpdateStatus(ctx, p, cancelled.Reference, "COMPLETED", "2015-05-05"); errs.CodeOf(err) != errs.Conflict {
+				t.Errorf("UpdateStatus(COMPLETED, bad date) of a cancelled booking = %v, want Conflict first", err)
 			}
 			for _, s := range []string{"NO_SHOW", "NEW"} {
 				if _, err := e.svc.UpdateStatus(ctx, p, cancelled.Reference, s, ""); errs.CodeOf(err) != errs.Conflict {

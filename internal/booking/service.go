@@ -25,6 +25,9 @@ type Store interface {
 	CreateBooking(ctx context.Context, b *Booking, check func(catalog.Class) error) error
 	// BookingByReference returns errs.NotFound for an unknown reference.
 	BookingByReference(ctx context.Context, ref string) (Booking, error)
+	// ProviderBookings returns the bookings of the provider whose portal reference or
+	// provider reference is ref, newest first; none is not an error.
+	ProviderBookings(ctx context.Context, providerID int64, ref string) ([]Booking, error)
 	// BookingByIdempotencyKey returns errs.NotFound when no booking has the key.
 	BookingByIdempotencyKey(ctx context.Context, key string) (Booking, error)
 	// ModifyBooking locks the booking, lets fn change it and writes it back; when the
@@ -41,6 +44,7 @@ type Store interface {
 // Filter selects bookings; zero fields do not filter.
 type Filter struct {
 	ClassID        int64
+	ProviderID     int64 // the provider of the class
 	States         []State
 	CleanupPending bool
 	CreatedBefore  time.Time
@@ -328,32 +332,14 @@ func (s *Service) Cancel(ctx context.Context, ref string) (Booking, error) {
 	})
 }
 
-// ForProvider returns the provider's booking for getBookingInformation: errs.Forbidden
-// for another provider's booking, errs.Unavailable (404 + Retry-After) while PENDING,
-// errs.Gone for REJECTED and ABANDONED.
-func (s *Service) ForProvider(ctx context.Context, p catalog.Provider, ref string) (Booking, error) {
-	b, err := s.Get(ctx, ref)
-	if err != nil {
-		return Booking{}, err
-	}
-	if b.ProviderID != p.ID {
-		return Booking{}, errs.E(errs.Forbidden, "booking %s belongs to another provider", ref)
-	}
-	switch b.State {
-	case Pending:
-		return Booking{}, errs.E(errs.Unavailable, "booking %s is not confirmed yet; retry in a second", ref)
-	case Rejected, Abandoned:
-		return Booking{}, errs.E(errs.Gone, "booking %s was not made (%s)", ref, b.State)
-	}
-	return b, nil
-}
-
 // ProviderStatuses are the values of updateBookingStatus's newStatus.
 var ProviderStatuses = map[string]State{"NEW": Reserved, "NO_SHOW": NoShow, "FAILED": Failed, "COMPLETED": Completed}
 
-// UpdateStatus records the outcome a provider reports. COMPLETED needs a completion
-// date that is not in the future (in the class's time zone). Statuses may be corrected
-// (COMPLETED back to NEW, say); a cancelled booking cannot change.
+// UpdateStatus records the outcome a provider reports for its booking ref (the
+// portal's reference or the provider's own, see ForProvider). COMPLETED needs a
+// completion date that is neither in the future nor before the class's start date,
+// both in the class's time zone. Statuses may be corrected (COMPLETED back to NEW,
+// say); a cancelled booking cannot change.
 func (s *Service) UpdateStatus(ctx context.Context, p catalog.Provider, ref, newStatus, completionDate string) (Booking, error) {
 	state, ok := ProviderStatuses[strings.ToUpper(strings.TrimSpace(newStatus))]
 	if !ok {
@@ -366,25 +352,22 @@ func (s *Service) UpdateStatus(ctx context.Context, p catalog.Provider, ref, new
 	if err != nil {
 		return Booking{}, err
 	}
+	if b.State == Cancelled {
+		return Booking{}, errs.E(errs.Conflict, "booking %s is cancelled; its status cannot change", ref)
+	}
 	var date string
 	if state == Completed {
-		if strings.TrimSpace(completionDate) == "" {
-			return Booking{}, errs.E(errs.Invalid, "completionDate: is required with newStatus COMPLETED")
-		}
-		d, err := catalog.ParseDate(completionDate)
-		if err != nil {
-			return Booking{}, errs.E(errs.Invalid, "completionDate: %v", err)
-		}
 		class, err := s.Store.ClassByID(ctx, b.ClassID)
 		if err != nil {
 			return Booking{}, err
 		}
-		if d.Compare(catalog.DateOf(s.now().In(class.Zone()))) > 0 {
-			return Booking{}, errs.E(errs.Invalid, "completionDate: %s is in the future", d)
+		d, err := completionDateOf(completionDate, class, s.now())
+		if err != nil {
+			return Booking{}, err
 		}
 		date = d.String()
 	}
-	return s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
+	return s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
 		if b.State == Cancelled {
 			return errs.E(errs.Conflict, "booking %s is cancelled; its status cannot change", ref)
 		}
@@ -394,6 +377,26 @@ func (s *Service) UpdateStatus(ctx context.Context, p catalog.Provider, ref, new
 		b.State, b.CompletionDate, b.UpdatedAt = state, date, s.now()
 		return nil
 	})
+}
+
+// completionDateOf checks the completionDate of a COMPLETED report: required, a
+// yyyy-MM-dd date, not after today and not before the class's start date, both in
+// the class's own time zone.
+func completionDateOf(raw string, class catalog.Class, now time.Time) (catalog.Date, error) {
+	if strings.TrimSpace(raw) == "" {
+		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: is required with newStatus COMPLETED (yyyy-MM-dd)")
+	}
+	d, err := catalog.ParseDate(strings.TrimSpace(raw))
+	if err != nil {
+		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: %v", err)
+	}
+	if today := catalog.DateOf(now.In(class.Zone())); d.Compare(today) > 0 {
+		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: %s is in the future (today is %s where the class is held)", d, today)
+	}
+	if d.Compare(class.StartDate) < 0 {
+		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: %s is before class %q starts on %s", d, class.ExternalID, class.StartDate)
+	}
+	return d, nil
 }
 
 // CleanupAbandoned sends the cancel call for an abandoned reservation, so that no

@@ -117,8 +117,8 @@ func (c *Class) parse(f ClassFields) fieldErrors {
 		switch {
 		case s == "" && !optional:
 			fe.add(name, "must not be empty")
-		case len(s) > maxText:
-			fe.add(name, "is longer than %d characters", maxText)
+		case TooLong(s, maxText) != "":
+			fe.add(name, "%s", TooLong(s, maxText))
 		default:
 			*dst = s
 		}

@@ -12,7 +12,7 @@ import (
 
 var _ booking.Store = (*DB)(nil)
 
-const bookingColumns = `b.id, b.reference, b.class_id, cl.external_id, cl.course_id, co.provider_id,
+const bookingColumns = `b.id, b.reference, b.class_id, cl.external_id, cl.course_id, co.external_id, co.provider_id,
 	b.student_first_name, b.student_last_name, b.student_email, b.student_phone, b.student_birth_date,
 	b.enroller_first_name, b.enroller_last_name, b.enroller_email, b.enroller_phone,
 	b.company, b.comment, b.purchase_order_number, b.state, b.provider_reference, b.message,
@@ -24,7 +24,7 @@ func scanBooking(row scanner) (booking.Booking, error) {
 	var b booking.Booking
 	var created, updated int64
 	var key sql.NullString
-	err := row.Scan(&b.ID, &b.Reference, &b.ClassID, &b.ClassExternalID, &b.CourseID, &b.ProviderID,
+	err := row.Scan(&b.ID, &b.Reference, &b.ClassID, &b.ClassExternalID, &b.CourseID, &b.CourseExternalID, &b.ProviderID,
 		&b.Student.FirstName, &b.Student.LastName, &b.Student.Email, &b.Student.Phone, &b.StudentBirthDate,
 		&b.Enroller.FirstName, &b.Enroller.LastName, &b.Enroller.Email, &b.Enroller.Phone,
 		&b.Company, &b.Comment, &b.PurchaseOrderNumber, &b.State, &b.ProviderReference, &b.Message,
@@ -60,7 +60,7 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errs.E(errs.Conflict, "class %q has no seats left", c.ExternalID)
 		}
-		b.ClassExternalID, b.CourseID, b.ProviderID = c.ExternalID, c.CourseID, c.ProviderID
+		b.ClassExternalID, b.CourseID, b.CourseExternalID, b.ProviderID = c.ExternalID, c.CourseID, c.CourseExternalID, c.ProviderID
 		err = s.in(tx).QueryRowContext(ctx, `
 			INSERT INTO bookings (reference, class_id, student_first_name, student_last_name, student_email,
 				student_phone, student_birth_date, enroller_first_name, enroller_last_name, enroller_email,
@@ -81,6 +81,14 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Booking, error) {
 	b, err := scanBooking(s.q().QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`, ref))
 	return b, mapErr(err, "booking "+ref)
+}
+
+// ProviderBookings implements booking.Store. Both columns are indexed, so the OR
+// costs two index look-ups.
+func (s *DB) ProviderBookings(ctx context.Context, providerID int64, ref string) ([]booking.Booking, error) {
+	return queryAll(ctx, s, "find bookings by reference", `SELECT `+bookingColumns+bookingFrom+`
+		WHERE co.provider_id = $1 AND (b.reference = $2 OR b.provider_reference = $2) ORDER BY b.id DESC LIMIT 50`,
+		[]any{providerID, ref}, scanBooking)
 }
 
 // BookingByIdempotencyKey implements booking.Store.
@@ -137,6 +145,9 @@ func (s *DB) Bookings(ctx context.Context, f booking.Filter) ([]booking.Booking,
 	}
 	if f.ClassID != 0 {
 		where = append(where, "b.class_id = "+arg(f.ClassID))
+	}
+	if f.ProviderID != 0 {
+		where = append(where, "co.provider_id = "+arg(f.ProviderID))
 	}
 	if len(f.States) > 0 {
 		var ps []string

@@ -2,7 +2,6 @@ package courseprovider
 
 import (
 	"encoding/base64"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,7 +24,7 @@ func (a *API) uploadBodyLimit() int64 {
 // uploadDocumentation takes the file as multipart field "file", or as form fields
 // fileName and base64 content.
 func (a *API) uploadDocumentation(r *http.Request, p catalog.Provider, in params) (any, error) {
-	name, content, err := uploadedFile(r, in, a.Bookings.MaxDocumentBytes)
+	name, content, err := uploadedFile(in)
 	if err != nil {
 		return nil, err
 	}
@@ -36,33 +35,20 @@ func (a *API) uploadDocumentation(r *http.Request, p catalog.Provider, in params
 	return statusMessage{Successful: true, DocumentID: strconv.FormatInt(d.ID, 10)}, nil
 }
 
-func uploadedFile(r *http.Request, in params, limit int64) (string, []byte, error) {
-	if limit <= 0 {
-		limit = booking.DefaultMaxDocumentBytes
-	}
-	if r.MultipartForm != nil && len(r.MultipartForm.File["file"]) > 0 {
-		fh := r.MultipartForm.File["file"][0]
-		f, err := fh.Open()
-		if err != nil {
-			return "", nil, errs.Wrap(err, "open uploaded file")
-		}
-		defer f.Close()
-		content, err := io.ReadAll(io.LimitReader(f, limit+1))
-		if err != nil {
-			return "", nil, errs.Wrap(err, "read uploaded file")
-		}
-		name := fh.Filename
+func uploadedFile(in params) (string, []byte, error) {
+	if f, ok := in.files["file"]; ok {
+		name := f.name
 		if v := in.Get("fileName"); v != "" {
 			name = v
 		}
-		return name, content, nil
+		return name, f.content, nil
 	}
 	encoded := in.Get("content")
 	if encoded == "" {
 		return "", nil, errs.E(errs.Invalid, "file: is required (multipart field \"file\", or fileName and base64 content)")
 	}
 	// Tolerate line breaks and URL-safe alphabets that some encoders produce.
-	encoded = strings.NewReplacer("\r", "", "\n", "", " ", "", "-", "+", "_", "/").Replace(encoded)
+	encoded = strings.NewReplacer("\r", "", "\n", "", " ", "", "\t", "", "-", "+", "_", "/").Replace(encoded)
 	content, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil {
 		content, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(encoded, "="))

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
@@ -72,9 +73,12 @@ func (a *API) Register(mux *http.ServeMux) {
 			writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use " + rt.method})
 		})
 	}
-	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
-	})
+	}
+	mux.HandleFunc(Base, notFound)
+	// Without this, ServeMux would redirect the base without its slash to the base.
+	mux.HandleFunc(strings.TrimSuffix(Base, "/"), notFound)
 }
 
 // authenticate checks the request's bearer token.
@@ -98,6 +102,10 @@ func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		if err := checkRequestText(r); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		body, err := h(r)
 		if err != nil {
 			writeError(w, r, err)
@@ -115,6 +123,10 @@ func (a *API) booking(h func(w http.ResponseWriter, r *http.Request) (booking.Bo
 		w.Header().Set("Cache-Control", "no-store") // personal data
 		tok, err := a.authenticate(r)
 		if err != nil {
+			writeBooking(w, r, 0, booking.Booking{}, nil, err)
+			return
+		}
+		if err := checkRequestText(r); err != nil {
 			writeBooking(w, r, 0, booking.Booking{}, nil, err)
 			return
 		}
@@ -141,6 +153,10 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if err := checkRequestText(r); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	b, err := a.Bookings.Get(r.Context(), r.PathValue("ref"))
 	if err != nil {
 		writeError(w, r, err)
@@ -159,7 +175,13 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", d.ContentType)
 	h.Set("Content-Length", strconv.FormatInt(int64(len(d.Content)), 10))
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.FileName}))
+	// FormatMediaType quotes the name, or encodes it (RFC 2231) when it is not plain
+	// ASCII; a name it cannot write leaves a bare attachment, never an inline document.
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": d.FileName})
+	if disposition == "" {
+		disposition = "attachment"
+	}
+	h.Set("Content-Disposition", disposition)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("ETag", `"`+d.SHA256+`"`)
@@ -257,8 +279,11 @@ func (a *API) book(w http.ResponseWriter, r *http.Request) (booking.Booking, int
 	}
 	req := in.toRequest()
 	if key := strings.TrimSpace(r.Header.Get("Idempotency-Key")); key != "" {
-		if len(key) > 255 {
-			return booking.Booking{}, 0, errs.E(errs.Invalid, "Idempotency-Key: is longer than 255 characters")
+		if err := catalog.CheckText("Idempotency-Key", key, false); err != nil {
+			return booking.Booking{}, 0, err
+		}
+		if tooLong := catalog.TooLong(key, 255); tooLong != "" {
+			return booking.Booking{}, 0, errs.E(errs.Invalid, "Idempotency-Key: %s", tooLong)
 		}
 		// Scoped by token: one caller's key never finds another caller's booking.
 		tok, _ := r.Context().Value(tokenKey{}).(auth.Token)
@@ -295,10 +320,16 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return errs.E(errs.Invalid, "the request body is empty; send a JSON object")
 	}
+	if !utf8.Valid(body) {
+		return errs.E(errs.Invalid, "the request body is not valid UTF-8; JSON is sent in UTF-8")
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
+		var fieldErr *errs.Error
 		switch {
+		case errors.As(err, &fieldErr):
+			return fieldErr
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return errs.E(errs.Invalid, "%s: must be a JSON %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
 		case errors.As(err, &typeErr):
@@ -307,6 +338,65 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			return errs.E(errs.Invalid, "the request body is not valid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
 		}
 		return errs.E(errs.Invalid, "the request body is not valid JSON: %v", err)
+	}
+	// The typed decoding above gives the clearer message for a malformed body; the
+	// text rule is applied to every string of the well-formed one.
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return errs.E(errs.Invalid, "the request body is not valid JSON")
+	}
+	return checkJSONText("", doc)
+}
+
+// freeTextFields may hold tab and line breaks.
+var freeTextFields = map[string]bool{"commentOnEnrollment": true}
+
+// checkJSONText applies the text rule to every key and string in v, naming each by
+// its dotted path (student.firstName).
+func checkJSONText(path string, v any) error {
+	switch v := v.(type) {
+	case string:
+		return catalog.CheckText(path, v, freeTextFields[path])
+	case map[string]any:
+		for k, child := range v {
+			name := k
+			if path != "" {
+				name = path + "." + k
+			}
+			if problem := catalog.TextProblem(k, false); problem != "" {
+				return errs.E(errs.Invalid, "the field name %s %s", strconv.QuoteToASCII(name), problem)
+			}
+			if err := checkJSONText(name, child); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, child := range v {
+			if err := checkJSONText(path+"["+strconv.Itoa(i)+"]", child); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkRequestText applies the text rule to the path variables and query parameters
+// a route reads, before anything reaches the database.
+func checkRequestText(r *http.Request) error {
+	for _, pv := range []struct{ name, field string }{{"ref", "bookingReference"}, {"id", "document id"}} {
+		if err := catalog.CheckText(pv.field, r.PathValue(pv.name), false); err != nil {
+			return err
+		}
+	}
+	for name, vs := range r.URL.Query() {
+		if problem := catalog.TextProblem(name, false); problem != "" {
+			return errs.E(errs.Invalid, "the parameter name %s %s", strconv.QuoteToASCII(name), problem)
+		}
+		for _, v := range vs {
+			if err := catalog.CheckText(name, v, false); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

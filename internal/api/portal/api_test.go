@@ -465,9 +465,9 @@ func TestBookings(t *testing.T) {
 						}
 					}
 				}
-				calls := e.provider.calls(false, "bookingReference", ref)
+				calls := e.provider.calls(false, "trainingportalBookingReference", ref)
 				if len(calls) != 1 || calls[0].Get("externalCourseClassId") != class.ExternalID {
-					t.Errorf("reserve calls with bookingReference=%s: %v", ref, calls)
+					t.Errorf("reserve calls with trainingportalBookingReference=%s: %v", ref, calls)
 				}
 			})
 		}
@@ -476,7 +476,7 @@ func TestBookings(t *testing.T) {
 			e.t = t
 			class := e.addClass(classSpec{ext: "DATA1", seats: 5})
 			r := e.book(class.ID)
-			calls := e.provider.calls(false, "bookingReference", r.str(t, "bookingReference"))
+			calls := e.provider.calls(false, "trainingportalBookingReference", r.str(t, "bookingReference"))
 			if len(calls) != 1 {
 				t.Fatalf("reserve calls: %v", calls)
 			}
