@@ -225,6 +225,33 @@ func TestSignature(t *testing.T) {
 	}
 }
 
+// TestPathPrefix serves the URLs behind a proxy that serves them below /tportal, one
+// that strips the prefix and one that passes it on: both verify the portal's signature
+// over the path it called.
+func TestPathPrefix(t *testing.T) {
+	sys := newSystem(t, "sqlite", 5)
+	secret := []byte("shared secret")
+	base := serve(t, sys, httpapi.Options{Secret: secret, PathPrefix: "tportal/"})
+	for i, tc := range []struct {
+		name, signed, called string
+		status               int
+	}{
+		{"proxy strips the prefix", "/tportal/reserve", "/reserve", 200},
+		{"proxy keeps the prefix", "/tportal/reserve", "/tportal/reserve", 200},
+		{"signed without the prefix", "/reserve", "/reserve", 401},
+		{"cancel below the prefix", "/tportal/cancel", "/tportal/cancel", 200},
+	} {
+		query := q("externalCourseClassId", "OSL-W40", "trainingportalBookingReference", fmt.Sprint("pp-", i), "bookingReference", "1001")
+		ts := time.Now()
+		h := http.Header{}
+		h.Set(signing.TimestampHeader, fmt.Sprint(ts.Unix()))
+		h.Set(signing.SignatureHeader, signing.Sign(secret, http.MethodGet, tc.signed, query[1:], ts))
+		if got := get(t, base+tc.called+query, h); got.status != tc.status {
+			t.Errorf("%s: %d %s", tc.name, got.status, got.body)
+		}
+	}
+}
+
 func TestIPFilter(t *testing.T) {
 	tests := []struct {
 		name    string
