@@ -378,3 +378,39 @@ func TestBackoffHasFullJitterUnderItsCeiling(t *testing.T) {
 		}
 	}
 }
+
+// TestSharesAPostgresDatabaseWithThePortal: with the portal's River tables in the
+// same PostgreSQL database (search_path), the gateway's jobs stay in their own schema.
+func TestSharesAPostgresDatabaseWithThePortal(t *testing.T) {
+	gwstoretest.ForEach(t, func(t *testing.T, dialect string) {
+		if dialect != "postgres" {
+			t.Skip("SQLite: the gateway has a database file of its own")
+		}
+		ctx := context.Background()
+		w := newWorld(t, dialect, fast())
+		// The portal's River, as internal/jobs sets it up, in the default schema.
+		if err := migrateDefaultRiver(ctx, w.db); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.system.AddClass(ctx, "BST", "OSL-W40", classFields(3)); err != nil {
+			t.Fatal(err)
+		}
+		count := func(table string) int {
+			var n int
+			if err := w.db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(gwjobs.PostgresSchema + ".river_job"); n != 1 {
+			t.Errorf("the gateway's schema has %d jobs, want 1", n)
+		}
+		if n := count("public.river_job"); n != 0 {
+			t.Errorf("the portal's River table got %d of the gateway's jobs", n)
+		}
+		w.start(t)
+		eventually(t, 10*time.Second, "the class reaches the portal", func() bool {
+			return w.portalField("BST", "OSL-W40", "availableSeats") == "3"
+		})
+	})
+}
