@@ -18,6 +18,7 @@ import (
 
 	"github.com/ledongthuc/pdf"
 
+	"github.com/tportal/tportal/internal/gateway/gwstore/gwstoretest"
 	"github.com/tportal/tportal/tpclient"
 )
 
@@ -92,7 +93,7 @@ type gatewayE2E struct {
 	portalAddr, portalURL string
 	portal                *process
 	token, password       string
-	gwData, gwAddr        string
+	gwDB, gwAddr          string
 	gateway               *process
 	reserveURL, cancelURL string
 	sdk                   *tpclient.Client
@@ -101,7 +102,7 @@ type gatewayE2E struct {
 
 // gatewayFlags are the settings of `provider serve`, with short waits for the test.
 func (e *gatewayE2E) gatewayFlags() []string {
-	return []string{"--data", e.gwData, "--portal", e.portalURL, "--username", "sjo", "--password", e.password,
+	return []string{"--db", e.gwDB, "--portal", e.portalURL, "--username", "sjo", "--password", e.password,
 		"--allow-private-urls", "--provider-name", "Sjø & Sikkerhet AS", "--push-delay", "200ms", "--job-poll", "100ms",
 		"--confirm-backoff", "100ms", "--retry-backoff", "200ms", "--job-rescue-after", "4s"}
 }
@@ -121,7 +122,7 @@ func (e *gatewayE2E) startGateway() {
 // provider runs a `tportal provider` command on the gateway's database.
 func (e *gatewayE2E) provider(args ...string) string {
 	e.t.Helper()
-	return tportal(e.t, nil, append(append([]string{"provider"}, args...), "--data", e.gwData)...)
+	return tportal(e.t, nil, append(append([]string{"provider"}, args...), "--db", e.gwDB)...)
 }
 
 // portalClass returns the portal's class externalID of course BST, as /api/v1 lists it.
@@ -204,15 +205,20 @@ func (e *gatewayE2E) download(path string) []byte {
 // TestGatewayAndPortalEndToEnd runs the portal and the provider gateway as two real
 // processes on loopback and checks every flow between them: catalogue push,
 // reservation and confirmation, seat counts, cancellation, attendance with a
-// certificate, reconcile, and a kill -9 of the gateway with changes queued.
+// certificate, reconcile, and a kill -9 of the gateway with changes queued. The
+// portal runs on SQLite; the gateway on SQLite, then on PostgreSQL.
 func TestGatewayAndPortalEndToEnd(t *testing.T) {
+	gwstoretest.ForEach(t, testGatewayAndPortal)
+}
+
+func testGatewayAndPortal(t *testing.T, gatewayDialect string) {
 	dir := t.TempDir()
 	oslo, err := time.LoadLocation("Europe/Oslo")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := &gatewayE2E{t: t, portalEnv: []string{"TPORTAL_DB=sqlite:" + filepath.Join(dir, "portal.db")},
-		portalAddr: freeAddr(t), gwData: filepath.Join(dir, "gateway"), gwAddr: freeAddr(t),
+		portalAddr: freeAddr(t), gwDB: gwstoretest.URL(t, gatewayDialect), gwAddr: freeAddr(t),
 		today: time.Now().In(oslo).Format(time.DateOnly)}
 	e.portalURL = "http://" + e.portalAddr
 
