@@ -71,7 +71,7 @@ func TestAttendanceWaitsInTheQueueWhileServeIsDown(t *testing.T) {
 			defer cancel()
 			runner.Stop(stopCtx) //nolint:errcheck // end of the test
 		}()
-		poll(t, 15*time.Second, "the queued NO_SHOW reaches the portal", func() bool {
+		poll(t, 30*time.Second, "the queued NO_SHOW reaches the portal", func() bool {
 			got := portal.Statuses("TP-9")
 			return len(got) == 1 && got[0] == "NO_SHOW"
 		})
