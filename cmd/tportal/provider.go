@@ -553,7 +553,11 @@ func providerAttendance() providerCommand {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.out, "booking %s is %s%s\n", b.Reference, b.Status, map[bool]string{true: " on " + string(b.CompletionDate)}[b.CompletionDate != ""])
+			if b.CompletionDate != "" {
+				fmt.Fprintf(env.out, "booking %s is %s on %s\n", b.Reference, b.Status, b.CompletionDate)
+				return nil
+			}
+			fmt.Fprintf(env.out, "booking %s is %s\n", b.Reference, b.Status)
 			return nil
 		},
 	}

@@ -156,7 +156,7 @@ func newEnv(t testing.TB, dialect string) *env {
 	}}
 	e.bookings = bookings
 	token, hash := auth.NewToken()
-	if _, err := e.db.CreateToken(ctx, "test suite", hash); err != nil {
+	if _, err := e.db.CreateToken(ctx, "test suite", hash, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.token = token
@@ -848,11 +848,11 @@ func TestTokens(t *testing.T) {
 		if other, _ := auth.NewToken(); other == token {
 			t.Error("two tokens are equal")
 		}
-		id, err := db.CreateToken(ctx, "Acme intranet", hash)
+		id, err := db.CreateToken(ctx, "Acme intranet", hash, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.CreateToken(ctx, "again", hash); err == nil {
+		if _, err := db.CreateToken(ctx, "again", hash, nil); err == nil {
 			t.Error("a hash stored twice")
 		}
 		check := &auth.TokenAuth{Store: db}
@@ -999,7 +999,7 @@ func TestIdempotentBooking(t *testing.T) {
 			t.Errorf("new key = %d %s", r.status, r.body)
 		}
 		token, hash := auth.NewToken()
-		if _, err := e.db.CreateToken(context.Background(), "second", hash); err != nil {
+		if _, err := e.db.CreateToken(context.Background(), "second", hash, nil); err != nil {
 			t.Fatal(err)
 		}
 		e.token = token

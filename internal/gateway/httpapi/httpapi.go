@@ -186,7 +186,9 @@ func (a *API) reserve(r *http.Request) (any, error) {
 	log := a.o.Logger.With("course", req.CourseID, "class", req.ClassID, "trainingportalBookingReference", req.PortalReference)
 	switch {
 	case err == nil:
-		log.InfoContext(r.Context(), "seat held", "reference", b.Reference, "status", b.Status)
+		// A repeated call is answered with the booking made the first time; its
+		// creation time tells the two apart in the log.
+		log.InfoContext(r.Context(), "reservation answered", "reference", b.Reference, "status", b.Status, "booked_at", b.CreatedAt)
 		return reservation{Successful: true, BookingReference: b.Reference}, nil
 	case refusal(err):
 		log.InfoContext(r.Context(), "reservation refused", "reason", errs.MessageOf(err))

@@ -27,7 +27,7 @@ func ptr[T any](v T) *T { return &v }
 
 // newSystem opens a fresh store of the dialect with course BST, class OSL-W40 of the
 // given seats, and a cancelled class OSL-W41.
-func newSystem(t *testing.T, dialect string, seats int) *gateway.Reference {
+func newSystem(t testing.TB, dialect string, seats int) *gateway.Reference {
 	t.Helper()
 	sys := gateway.NewReference(gwstoretest.Open(t, dialect))
 	sys.Now = func() time.Time { return now }
