@@ -207,7 +207,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, deps Deps, opts Option
 		Workers:              workers,
 		MaxAttempts:          opts.MaxAttempts,
 		FetchPollInterval:    max(opts.PollEvery, 50*time.Millisecond),
-		FetchCooldown:        min(50*time.Millisecond, max(opts.PollEvery, 50*time.Millisecond)),
+		FetchCooldown:        50 * time.Millisecond,
 		JobTimeout:           opts.RescueAfter / 2,
 		RescueStuckJobsAfter: opts.RescueAfter,
 		Logger:               opts.Logger.With("component", "gwjobs"),
