@@ -139,6 +139,15 @@ func TestConformanceProvider(t *testing.T) {
 	}
 }
 
+func TestConformanceHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"provider", "--help"}, {"portal", "-h"}} {
+		stdout, stderr, code := conformanceRun(t, nil, args...)
+		if code != 0 || !strings.Contains(stdout+stderr, "Usage:") {
+			t.Errorf("%v: exit %d, want 0 and the usage\nstdout:\n%s\nstderr:\n%s", args, code, stdout, stderr)
+		}
+	}
+}
+
 func TestConformanceUsage(t *testing.T) {
 	cases := []struct {
 		args []string
@@ -153,7 +162,8 @@ func TestConformanceUsage(t *testing.T) {
 		{[]string{"provider", "--reserve-url", "https://p.example/r", "--cancel-url", "https://p.example/c", "--class", "X", "--budget", "0s"}, "--budget must be positive"},
 		{[]string{"portal", "--base-url", "https://p.example"}, "--username is required"},
 		{[]string{"portal", "--base-url", "p.example", "--username", "u", "--password", "p", "--course", "C"}, "not an absolute http or https URL"},
-		{[]string{"portal", "--bogus"}, "flag provided but not defined"},
+		{[]string{"portal", "--bogus"}, "unknown flag --bogus"},
+		{[]string{"provider", "--reserve-url", "https://p.example/r", "--cancel-url", "https://p.example/c", "--class", "X", "--portal-addr", "999.0.0.1:1"}, "--portal-addr 999.0.0.1:1"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
