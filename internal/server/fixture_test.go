@@ -112,7 +112,7 @@ func newFixture(t testing.TB, dialect string) *fixture {
 	}
 	f.docID = d.ID
 	token, tokenHash := auth.NewToken()
-	if _, err := f.db.CreateToken(ctx, "hostile input", tokenHash); err != nil {
+	if _, err := f.db.CreateToken(ctx, "hostile input", tokenHash, nil); err != nil {
 		t.Fatal(err)
 	}
 	f.token = token
