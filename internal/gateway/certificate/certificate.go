@@ -59,6 +59,7 @@ func Render(d Details) ([]byte, error) {
 	pdf.AddUTF8FontFromBytes("Go", "B", gobold.TTF)
 	// A fixed creation date keeps the output a pure function of the details.
 	stamp := d.CompletionDate.UTC()
+	pdf.SetCatalogSort(true) // fpdf otherwise writes fonts and images in map order
 	pdf.SetCreationDate(stamp)
 	pdf.SetModificationDate(stamp)
 	pdf.SetTitle("Course certificate "+d.Number, true)
