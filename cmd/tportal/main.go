@@ -97,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runProvider(ctx, args[1:], stdout, stderr)
 	case "version":
 		return runVersion(args[1:], stdout)
+	case "conformance":
+		return runConformance(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
