@@ -42,6 +42,7 @@ type Store interface {
 	// CreateNotifications stores messages to send.
 	CreateNotifications(ctx context.Context, ns []Notification) error
 	DocumentStore
+	ListStore
 }
 
 // Filter selects bookings; zero fields do not filter.
