@@ -164,6 +164,9 @@ var hostileCases = []hostile{
 	{name: "NUL in a booking reference to cancel", method: "POST", path: "/api/v1/bookings/%00/cancel", status: 400, want: "bookingReference: contains a NUL byte"},
 	{name: "NUL in a document id", path: "/api/v1/bookings/{ref}/documents/1%00", status: 400, want: "document id: contains a NUL byte"},
 	{name: "invalid UTF-8 in a class filter", path: "/api/v1/classes", query: "location=Os%FFlo", status: 400, want: "location: is not valid UTF-8"},
+	{name: "NUL in a booking list filter", path: "/api/v1/bookings", query: "state=RESERVED%00", status: 400, want: "state: contains a NUL byte"},
+	{name: "invalid UTF-8 in a booking list cursor", path: "/api/v1/bookings", query: "cursor=%FF", status: 400, want: "cursor: is not valid UTF-8"},
+	{name: "HEAD on the booking list", method: "HEAD", path: "/api/v1/bookings", query: "state=RESERVED", status: 200, show: "header:Content-Type"},
 	{name: "JSON array as a booking", method: "POST", path: "/api/v1/bookings", body: `[1]`, contentType: "application/json", status: 400, want: "must be a JSON object"},
 
 	// Paths.
