@@ -42,6 +42,7 @@ Usage:
   tportal admin      provider|course|token|calls …   manage the portal's database
   tportal demo       [--data DIR] [--addr 127.0.0.1:8080]   the portal with a demo provider, on SQLite
   tportal provider   serve|course|class|booking …   a course provider's gateway
+  tportal conformance provider|portal …   test a provider's URLs or a portal's API v1
   tportal version    print the version
 
 Every flag can also be set by an environment variable: TPORTAL_ and the flag name in
@@ -65,6 +66,17 @@ func (e *usageError) Error() string { return e.msg }
 
 func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// asUsageError makes every error of a command exit 2, for commands that document
+// status 2 for any error they return (conformance: a usage error or a kit that could
+// not run).
+func asUsageError(err error) error {
+	var ue *usageError
+	if err == nil || errors.Is(err, flag.ErrHelp) || errors.Is(err, errHelpShown) || errors.As(err, &ue) {
+		return err
+	}
+	return &usageError{msg: err.Error()}
 }
 
 // exitCode prints err once (help has printed itself) and returns the exit status.
@@ -99,6 +111,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runProvider(ctx, args[1:], stdout, stderr)
 	case "version":
 		return runVersion(args[1:], stdout)
+	case "conformance":
+		return asUsageError(runConformance(ctx, args[1:], stdout, stderr)) // its failures exit 1 itself
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

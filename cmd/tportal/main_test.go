@@ -152,6 +152,11 @@ func TestDemo(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	waitReady(t, "http://"+addr+"/readyz", done)
+	// The instructions are printed once the server listens, which may be just after
+	// it first answers /readyz.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Press Ctrl-C") && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	curl := regexp.MustCompile(`(?s)curl -s (\S+/add) \\\s+(.*?)\n\n`).FindStringSubmatch(out.String())
 	if curl == nil {
 		t.Fatalf("demo printed no addClass curl:\n%s", out.String())

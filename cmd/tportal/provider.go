@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/tportal/tportal/internal/gateway"
 	"github.com/tportal/tportal/internal/gateway/gwstore"
 	"github.com/tportal/tportal/internal/gateway/httpapi"
+	"github.com/tportal/tportal/tpclient"
 )
 
 // The provider gateway's commands: a course provider's side of the integration, with
@@ -621,11 +621,21 @@ func (p *portalFlags) check() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("%s required: the gateway confirms bookings and sends its catalogue to the portal", strings.Join(missing, ", "))
 	}
-	u, err := url.Parse(p.baseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--portal %q is not an http or https URL", p.baseURL)
+	if _, err := p.client(); err != nil {
+		return fmt.Errorf("--portal %q: %v", p.baseURL, err)
 	}
 	return nil
+}
+
+// client returns the SDK's client for the course-provider API under --portal; the
+// base URL may name the portal (https://www.trainingportal.no/mintra) or the API itself
+// (…/api/courseprovider/rest/).
+func (p *portalFlags) client(opts ...tpclient.Option) (*tpclient.Client, error) {
+	base := strings.TrimRight(strings.TrimSpace(p.baseURL), "/")
+	if !strings.HasSuffix(base, "/api/courseprovider/rest") {
+		base += "/api/courseprovider/rest"
+	}
+	return tpclient.New(base+"/", p.username, p.password, opts...)
 }
 
 // providerServeConfig is everything `tportal provider serve` is configured by.
@@ -642,6 +652,7 @@ type providerServeConfig struct {
 	logFormat     string
 	logLevel      string
 	shutdownGrace time.Duration
+	sync          syncFlags // the background work: provider_sync.go
 }
 
 func (c *providerServeConfig) register(fs *flag.FlagSet) {
@@ -657,6 +668,7 @@ func (c *providerServeConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 15*time.Second, "how long a shutdown waits for calls in flight")
+	c.sync.register(fs)
 }
 
 // options checks the settings and turns them into the URLs' options.
@@ -738,7 +750,12 @@ func providerServe() providerCommand {
 			fmt.Fprintf(env.out, "cancel URL: %s\n", cancel)
 			logger.Info("provider gateway started", "addr", ln.Addr().String(), "portal", c.portal.baseURL,
 				"signatures", len(opts.Secret) > 0, "ip_filter", opts.Filter != nil)
-			// The background work (confirmations, catalogue push; package gwjobs) starts here.
+			// The background work (confirmations, catalogue push, outcomes): provider_sync.go.
+			stopJobs, err := startGatewayJobs(ctx, env, c.portal, c.sync, logger, c.shutdownGrace)
+			if err != nil {
+				return err
+			}
+			defer stopJobs()
 			served := make(chan error, 1)
 			go func() { served <- srv.Serve(ln) }()
 			select {

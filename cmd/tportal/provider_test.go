@@ -190,7 +190,7 @@ func TestProviderServeSettings(t *testing.T) {
 		want string
 	}{
 		{[]string{"serve"}, "--portal, --username, --password required"},
-		{[]string{"serve", "--portal", "ftp://x", "--username", "u", "--password", "p"}, `--portal "ftp://x" is not an http or https URL`},
+		{[]string{"serve", "--portal", "ftp://x", "--username", "u", "--password", "p"}, `--portal "ftp://x": tpclient: base URL "ftp://x/api/courseprovider/rest/": must be an absolute http or https URL`},
 		{[]string{"serve", "--portal", "http://x", "--username", "u", "--password", "p", "--format", "yaml"}, `--format "yaml": use json or xml`},
 		{[]string{"serve", "--portal", "http://x", "--username", "u", "--password", "p", "--allow-ip", "10.0.0.0/99"}, "--allow-ip:"},
 		{[]string{"serve", "--portal", "http://x", "--username", "u", "--password", "p", "--proxy-header", "X-Forwarded-For"}, "only matter with --allow-ip"},

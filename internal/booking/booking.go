@@ -133,7 +133,7 @@ func (r *Request) validate(today catalog.Date) error {
 		bad("enroller.email", "is not an e-mail address")
 	}
 	if r.StudentBirthDate != "" {
-		d, err := catalog.ParseDate(r.StudentBirthDate)
+		d, err := catalog.ParseDateInput(r.StudentBirthDate)
 		if err != nil {
 			bad("student.birthDate", err.Error())
 		} else if d.Compare(today) > 0 {

@@ -36,11 +36,23 @@ func (s *Service) providerBooking(ctx context.Context, p catalog.Provider, ref s
 	if ref == "" {
 		return Booking{}, errs.E(errs.Invalid, "bookingReference: is required")
 	}
-	matches, err := s.Store.ProviderBookings(ctx, p.ID, ref)
+	b, err, found := s.lookUpReference(ctx, p, ref)
+	if found || err != nil {
+		return b, err
+	}
+	// Not found. A reservation in flight may be the one ref names: the provider can
+	// answer, and ask, before the portal has recorded its answer. That look-up must
+	// come after the one above, and a second look-up after it, because the answer may
+	// be recorded in between: then no reservation is pending any more, and the second
+	// look-up finds the booking.
+	pending, err := s.Store.Bookings(ctx, Filter{ProviderID: p.ID, States: []State{Pending}, Limit: 1})
 	if err != nil {
 		return Booking{}, err
 	}
-	if b, err, found := resolveReference(ref, matches); found {
+	if len(pending) > 0 {
+		return Booking{}, errs.E(errs.Unavailable, "no booking with reference %q yet; a reservation with you is being recorded, retry in a second", ref)
+	}
+	if b, err, found := s.lookUpReference(ctx, p, ref); found || err != nil {
 		return b, err
 	}
 	// Not one of the caller's. Another provider's portal reference is refused as such;
@@ -50,14 +62,17 @@ func (s *Service) providerBooking(ctx context.Context, p catalog.Provider, ref s
 	} else if err != nil && !errs.Is(err, errs.NotFound) {
 		return Booking{}, err
 	}
-	pending, err := s.Store.Bookings(ctx, Filter{ProviderID: p.ID, States: []State{Pending}, Limit: 1})
-	if err != nil {
-		return Booking{}, err
-	}
-	if len(pending) > 0 {
-		return Booking{}, errs.E(errs.Unavailable, "no booking with reference %q yet; a reservation with you is being recorded, retry in a second", ref)
-	}
 	return Booking{}, errs.E(errs.NotFound, "no booking with reference %q", ref)
+}
+
+// lookUpReference finds the booking p means by ref among p's bookings; found is
+// false when none matches.
+func (s *Service) lookUpReference(ctx context.Context, p catalog.Provider, ref string) (b Booking, err error, found bool) {
+	matches, err := s.Store.ProviderBookings(ctx, p.ID, ref)
+	if err != nil {
+		return Booking{}, err, true
+	}
+	return resolveReference(ref, matches)
 }
 
 // resolveReference picks, among a provider's bookings whose portal reference or

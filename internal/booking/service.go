@@ -387,7 +387,7 @@ func completionDateOf(raw string, class catalog.Class, now time.Time) (catalog.D
 	if strings.TrimSpace(raw) == "" {
 		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: is required with newStatus COMPLETED (yyyy-MM-dd)")
 	}
-	d, err := catalog.ParseDate(strings.TrimSpace(raw))
+	d, err := catalog.ParseDateInput(strings.TrimSpace(raw))
 	if err != nil {
 		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: %v", err)
 	}

@@ -51,3 +51,52 @@ func TestTooLongCountsCharacters(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDateInputHasALowerBound(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string // want: the date, or a part of the error
+	}{
+		{"2027-05-05", "2027-05-05"},
+		{"1900-01-01", "1900-01-01"},
+		{"1899-12-31", "is before 1900-01-01"},
+		{"0000-01-01", "is before 1900-01-01"},
+		{"0001-01-01", "is before 1900-01-01"},
+		{"2027-02-30", "not a date"},
+	} {
+		d, err := ParseDateInput(tt.in)
+		got := d.String()
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("ParseDateInput(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCheckDateWindow(t *testing.T) {
+	today := Date{2026, 11, 27}
+	class := func(start, end string) Class {
+		s, _ := ParseDate(start)
+		e, _ := ParseDate(end)
+		return Class{StartDate: s, EndDate: e, EnrollmentDeadline: s, CancellationDeadline: s}
+	}
+	for _, tt := range []struct {
+		start, end, want string // want: "" or a part of the error
+	}{
+		{"2027-01-10", "2027-01-12", ""},
+		{"2000-01-01", "2000-01-02", ""},
+		{"2036-11-27", "2036-11-27", ""},
+		{"1999-12-31", "2000-01-02", "startDate: 1999-12-31 is before 2000-01-01"},
+		{"2036-11-27", "2036-11-28", "endDate: 2036-11-28 is more than 10 years ahead (after 2036-11-27)"},
+		{"2999-01-01", "2999-01-02", "startDate: 2999-01-01 is more than 10 years ahead"},
+	} {
+		err := class(tt.start, tt.end).CheckDateWindow(today)
+		if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("class %s..%s: %v, want %q", tt.start, tt.end, err, tt.want)
+		}
+	}
+	if got := (Date{2024, 2, 29}).AddYears(1); got != (Date{2025, 3, 1}) {
+		t.Errorf("2024-02-29 + 1 year = %s", got)
+	}
+}

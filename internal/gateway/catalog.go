@@ -3,6 +3,7 @@ package gateway
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -51,10 +52,26 @@ const DefaultTimeZone = "Europe/Oslo"
 // Zone returns the class's time zone (UTC if the stored name is unknown, which
 // NewClass and Apply never allow).
 func (c *Class) Zone() *time.Location {
-	if loc, err := time.LoadLocation(c.TimeZone); err == nil {
+	if loc, err := loadZone(c.TimeZone); err == nil {
 		return loc
 	}
 	return time.UTC
+}
+
+// zones caches loaded time zones: time.LoadLocation reads and parses the zone's data
+// on every call, and every reserve call needs its class's zone.
+var zones sync.Map // name -> *time.Location
+
+func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
 // Held is the number of seats bookings hold.
@@ -177,7 +194,7 @@ func (f ClassFields) Apply(c *Class, now time.Time) error {
 	}
 	if f.TimeZone != nil {
 		tz := strings.TrimSpace(*f.TimeZone)
-		if _, err := time.LoadLocation(tz); err != nil || tz == "" || tz == "Local" {
+		if _, err := loadZone(tz); err != nil || tz == "" || tz == "Local" {
 			p.add("time-zone", fmt.Sprintf("%q is not an IANA time zone such as Europe/Oslo", *f.TimeZone))
 		}
 		next.TimeZone = tz

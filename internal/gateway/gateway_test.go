@@ -172,3 +172,21 @@ func TestBookingTransitions(t *testing.T) {
 		t.Errorf("ParseOutcome(HELD): %v", err)
 	}
 }
+
+// FuzzParsePrice reads any amount: an accepted one is exact and survives a round trip
+// through Amount.
+func FuzzParsePrice(f *testing.F) {
+	for _, seed := range []string{"12500.00", "0,5", "1.", "-0", "9999999999.99", "1e3", " 7 ", "١٢"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, amount string) {
+		p, err := gateway.ParsePrice(amount, "NOK")
+		if err != nil {
+			return
+		}
+		again, err := gateway.ParsePrice(p.Amount(), p.Currency)
+		if err != nil || again != p || p.Minor < 0 {
+			t.Fatalf("%q read as %+v (%s), which reads back as %+v, %v", amount, p, p.Amount(), again, err)
+		}
+	})
+}

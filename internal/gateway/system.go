@@ -84,7 +84,8 @@ type Store interface {
 	// stores a HELD booking with a new Reference.
 	HoldSeat(ctx context.Context, r ReserveRequest, check func(*Class) error) (b Booking, created bool, err error)
 	// ModifyBooking reads the booking and its class under a lock, hands them to fn and,
-	// when fn returns nil, writes back the booking's Status, Note and CompletionDate.
+	// when fn returns nil, writes back the booking's Status, Note, CompletionDate,
+	// Student, Enroller and Company.
 	// When the status moves into or out of one that holds a seat, the class's free
 	// seats move with it, in the same transaction.
 	ModifyBooking(ctx context.Context, key BookingKey, fn func(*Booking, *Class) error) (Booking, error)

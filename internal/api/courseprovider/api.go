@@ -39,6 +39,9 @@ type API struct {
 	Bookings       *booking.Service
 	Auth           Authenticator
 	TrustForwarded bool // take the client address from X-Forwarded-For (behind a proxy)
+	// DefaultCountry (ISO 3166-1 alpha-2) is the country of phone numbers given without
+	// a country code; DefaultCountryCode ("NO") when empty.
+	DefaultCountry string
 }
 
 // handler is one API method: it gets the authenticated provider and the parameters
@@ -169,12 +172,12 @@ func (a *API) updateClass(r *http.Request, p catalog.Provider, in params) (any, 
 
 func (a *API) cancelClass(r *http.Request, p catalog.Provider, _ params) (any, error) {
 	_, err := a.Catalog.CancelClass(r.Context(), p, r.PathValue("externalCourseId"), r.PathValue("externalCourseClassId"))
-	return statusMessage{Successful: true}, err
+	return succeeded(""), err
 }
 
 func (a *API) restoreClass(r *http.Request, p catalog.Provider, _ params) (any, error) {
 	_, err := a.Catalog.RestoreClass(r.Context(), p, r.PathValue("externalCourseId"), r.PathValue("externalCourseClassId"))
-	return statusMessage{Successful: true}, err
+	return succeeded(""), err
 }
 
 // checkPathValues applies the text rule to the path variables present.

@@ -128,7 +128,7 @@ func (p *params) readMultipart(body io.Reader, ctParams map[string]string, limit
 	mr := multipart.NewReader(body, boundary)
 	for n := 0; ; n++ {
 		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) && n > 0 {
 			return nil
 		}
 		if err != nil {

@@ -28,13 +28,33 @@ func (a *API) uploadDocumentation(r *http.Request, p catalog.Provider, in params
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFileName(name); err != nil {
+		return nil, err
+	}
 	d, err := a.Bookings.AddDocument(r.Context(), p, r.PathValue("bookingReference"), in.Get("documentType"), name, content)
 	if err != nil {
 		return nil, err
 	}
-	return statusMessage{Successful: true, DocumentID: strconv.FormatInt(d.ID, 10)}, nil
+	return succeeded(strconv.FormatInt(d.ID, 10)), nil
 }
 
+// maxFileNameChars bounds an uploaded file's name, as most file systems do.
+const maxFileNameChars = 255
+
+// checkFileName refuses a name that could not be stored or offered for download as
+// given: control characters (a multipart name is not checked with the other
+// parameters) and names longer than maxFileNameChars characters.
+func checkFileName(name string) error {
+	if err := catalog.CheckText("fileName", name, false); err != nil {
+		return err
+	}
+	if tooLong := catalog.TooLong(name, maxFileNameChars); tooLong != "" {
+		return errs.E(errs.Invalid, "fileName: %s", tooLong)
+	}
+	return nil
+}
+
+// uploadedFile returns the file's name and content.
 func uploadedFile(in params) (string, []byte, error) {
 	if f, ok := in.files["file"]; ok {
 		name := f.name

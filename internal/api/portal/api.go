@@ -262,7 +262,7 @@ func classFilter(r *http.Request) (catalog.ClassFilter, error) {
 		dst  **catalog.Date
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := strings.TrimSpace(q.Get(d.name)); v != "" {
-			date, err := catalog.ParseDate(v)
+			date, err := catalog.ParseDateInput(v)
 			if err != nil {
 				bad(d.name, err.Error())
 				continue

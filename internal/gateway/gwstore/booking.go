@@ -20,6 +20,21 @@ const bookingCols = `b.id, b.portal_reference, c.course_id, c.external_id, b.sta
 
 const bookingFrom = ` FROM gw_bookings b JOIN gw_classes c ON c.id = b.class_id `
 
+// The hot queries of bookings (see stmt.go).
+const (
+	qBookingByPortalRef = `SELECT ` + bookingCols + bookingFrom + `WHERE b.portal_reference = $1`
+	qBookingByID        = `SELECT ` + bookingCols + bookingFrom + `WHERE b.id = $1`
+	qTakeSeat           = `UPDATE gw_classes SET free_seats = free_seats - 1, updated_at = $2 WHERE id = $1 AND free_seats > 0`
+	qGiveSeat           = `UPDATE gw_classes SET free_seats = free_seats + 1, updated_at = $2 WHERE id = $1 AND free_seats < seats`
+	qInsertBooking      = `INSERT INTO gw_bookings (portal_reference, class_id, status,
+	student_first_name, student_last_name, student_email, student_phone, student_birth_date,
+	enroller_first_name, enroller_last_name, enroller_email, enroller_phone, company, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`
+	qUpdateBooking = `UPDATE gw_bookings SET status = $2, note = $3, completion_date = $4, updated_at = $5,
+	student_first_name = $6, student_last_name = $7, student_email = $8, student_phone = $9, student_birth_date = $10,
+	enroller_first_name = $11, enroller_last_name = $12, enroller_email = $13, enroller_phone = $14, company = $15 WHERE id = $1`
+)
+
 func scanBooking(r scanner) (gateway.Booking, error) {
 	var b gateway.Booking
 	var id, created, updated int64
@@ -58,8 +73,7 @@ func (s *DB) HoldSeat(ctx context.Context, r gateway.ReserveRequest, check func(
 			return err
 		}
 		now := millis(time.Now())
-		res, err := tx.ExecContext(ctx, `UPDATE gw_classes SET free_seats = free_seats - 1, updated_at = $2
-			WHERE id = $1 AND free_seats > 0`, c.id, now)
+		res, err := s.exec(ctx, tx, qTakeSeat, c.id, now)
 		if err != nil {
 			return mapErr(err, "class "+c.Key())
 		}
@@ -67,19 +81,17 @@ func (s *DB) HoldSeat(ctx context.Context, r gateway.ReserveRequest, check func(
 			return errSoldOut(c.Class)
 		}
 		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO gw_bookings (portal_reference, class_id, status,
-			student_first_name, student_last_name, student_email, student_phone, student_birth_date,
-			enroller_first_name, enroller_last_name, enroller_email, enroller_phone, company, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id`,
+		err = s.queryRow(ctx, tx, qInsertBooking,
 			r.PortalReference, c.id, gateway.Held,
 			r.Student.FirstName, r.Student.LastName, r.Student.Email, r.Student.Phone, r.Student.BirthDate,
 			r.Enroller.FirstName, r.Enroller.LastName, r.Enroller.Email, r.Enroller.Phone, r.Company, now).Scan(&id)
 		if err != nil {
 			return mapErr(err, "booking "+r.PortalReference)
 		}
-		if out, err = s.booking(ctx, tx, gateway.BookingKey{Reference: strconv.FormatInt(id, 10)}); err != nil {
-			return err
-		}
+		at := fromMillis(now)
+		out = gateway.Booking{Reference: strconv.FormatInt(id, 10), PortalReference: r.PortalReference,
+			CourseID: c.CourseID, ClassID: c.ID, Status: gateway.Held, Student: r.Student, Enroller: r.Enroller,
+			Company: r.Company, CreatedAt: at, UpdatedAt: at}
 		created = true
 		if s.queue == nil {
 			return nil
@@ -136,7 +148,7 @@ func (s *DB) booking(ctx context.Context, q queryer, key gateway.BookingKey) (ga
 	if !ok {
 		return gateway.Booking{}, errs.E(errs.NotFound, "%s: not found", keyName(key))
 	}
-	b, err := scanBooking(q.QueryRowContext(ctx, `SELECT `+bookingCols+bookingFrom+where, args...))
+	b, err := scanBooking(s.queryRow(ctx, q, `SELECT `+bookingCols+bookingFrom+where, args...))
 	return b, mapErr(err, keyName(key))
 }
 
@@ -158,8 +170,8 @@ func (s *DB) ModifyBooking(ctx context.Context, key gateway.BookingKey, fn func(
 		if err != nil {
 			return err
 		}
-		where, args, _ := bookingWhere(gateway.BookingKey{Reference: found.Reference})
-		before, err := scanBooking(tx.QueryRowContext(ctx, `SELECT `+bookingCols+bookingFrom+where+lockOf(s.dialect, "b"), args...))
+		id, _ := strconv.ParseInt(found.Reference, 10, 64)
+		before, err := scanBooking(s.queryRow(ctx, tx, qBookingByID+lockOf(s.dialect, "b"), id))
 		if err != nil {
 			return mapErr(err, keyName(key))
 		}
@@ -172,8 +184,9 @@ func (s *DB) ModifyBooking(ctx context.Context, key gateway.BookingKey, fn func(
 			return nil
 		}
 		next.UpdatedAt = time.Now()
-		_, err = tx.ExecContext(ctx, `UPDATE gw_bookings SET status = $2, note = $3, completion_date = $4, updated_at = $5
-			WHERE id = $1`, args[0], next.Status, next.Note, next.CompletionDate, millis(next.UpdatedAt))
+		st, en := next.Student, next.Enroller
+		_, err = s.exec(ctx, tx, qUpdateBooking, id, next.Status, next.Note, next.CompletionDate, millis(next.UpdatedAt),
+			st.FirstName, st.LastName, st.Email, st.Phone, st.BirthDate, en.FirstName, en.LastName, en.Email, en.Phone, next.Company)
 		if err != nil {
 			return mapErr(err, keyName(key))
 		}
@@ -202,11 +215,11 @@ func (s *DB) ModifyBooking(ctx context.Context, key gateway.BookingKey, fn func(
 
 // moveSeat takes a seat of c (take) or gives one back, within the class's bounds.
 func (s *DB) moveSeat(ctx context.Context, tx *sql.Tx, c classRow, take bool) error {
-	q := `UPDATE gw_classes SET free_seats = free_seats + 1, updated_at = $2 WHERE id = $1 AND free_seats < seats`
+	q := qGiveSeat
 	if take {
-		q = `UPDATE gw_classes SET free_seats = free_seats - 1, updated_at = $2 WHERE id = $1 AND free_seats > 0`
+		q = qTakeSeat
 	}
-	res, err := tx.ExecContext(ctx, q, c.id, millis(time.Now()))
+	res, err := s.exec(ctx, tx, q, c.id, millis(time.Now()))
 	if err != nil {
 		return mapErr(err, "class "+c.Key())
 	}

@@ -108,9 +108,11 @@ func (s *DB) classChanged(ctx context.Context, tx *sql.Tx, courseID, classID str
 	return s.queue.ClassChanged(ctx, tx, c.Class)
 }
 
+// qClassByKey reads one class by its keys (a hot query, see stmt.go).
+const qClassByKey = `SELECT id, ` + classCols + ` FROM gw_classes WHERE course_id = $1 AND external_id = $2`
+
 func (s *DB) class(ctx context.Context, q queryer, courseID, classID, lock string) (classRow, error) {
-	c, err := scanClass(q.QueryRowContext(ctx, `SELECT id, `+classCols+` FROM gw_classes
-		WHERE course_id = $1 AND external_id = $2`+lock, courseID, classID))
+	c, err := scanClass(s.queryRow(ctx, q, qClassByKey+lock, courseID, classID))
 	return c, mapErr(err, "class "+courseID+"/"+classID)
 }
 

@@ -22,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,7 +49,9 @@ const migrationLockID int64 = 0x6777_7374_6f72 // "gwstor"
 // ChangeQueue is told, inside the store's transaction, of every change the portal must
 // learn, so that the change and the work to send it commit or roll back together and
 // survive a crash (the gwjobs package implements it with River's InsertTx). A nil
-// queue is allowed: the change is then only stored.
+// queue is allowed: the change is then only stored. Its methods must write through tx
+// and never start a transaction of their own through the store (on SQLite that would
+// wait for the transaction it is called from).
 type ChangeQueue interface {
 	// ClassChanged: a class was added, edited, cancelled or restored, or its free seats
 	// moved (a seat held, released or cancelled). c is the class as committed.
@@ -77,6 +80,12 @@ type DB struct {
 	db      *sql.DB
 	dialect dialect
 	queue   ChangeQueue
+	stmts   map[string]*sql.Stmt // the hot queries, prepared at Open; read-only after
+	// writers serialises this process's write transactions on SQLite, which allows one
+	// writer at a time anyway: waiting here is a queue, where waiting in SQLite's busy
+	// handler is a sleep of up to 100 ms that made the slowest reserve calls slower
+	// still. Other processes on the same file still wait in the busy handler.
+	writers sync.Mutex
 }
 
 var _ gateway.Store = (*DB)(nil)
@@ -112,6 +121,7 @@ func Open(ctx context.Context, dbURL string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	s.prepare(ctx)
 	return s, nil
 }
 
@@ -179,12 +189,19 @@ func (s *DB) SQL() *sql.DB { return s.db }
 // Ping checks that the database answers, for readiness probes.
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Close closes the connections.
-func (s *DB) Close() error { return s.db.Close() }
+// Close closes the statements and the connections.
+func (s *DB) Close() error {
+	s.closeStatements()
+	return s.db.Close()
+}
 
 // InTx runs fn in a transaction, committing when fn returns nil; for adapters that
 // write their own rows beside the store's (the job queue).
 func (s *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.dialect.name == "sqlite" {
+		s.writers.Lock()
+		defer s.writers.Unlock()
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(err, "begin transaction")

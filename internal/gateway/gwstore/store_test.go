@@ -197,6 +197,18 @@ func TestReserveAndCancel(t *testing.T) {
 		if err != nil || again.Reference != b.Reference {
 			t.Errorf("repeat: %v %+v", err, again)
 		}
+		// The same portal reference on another class is refused, and takes nothing.
+		if _, err := sys.AddClass(ctx, "BST", "BGO-W41", testFields(5)); err != nil {
+			t.Fatal(err)
+		}
+		other := reserveReq("portal-1")
+		other.ClassID = "BGO-W41"
+		if _, err := sys.Reserve(ctx, other); !errs.Is(err, errs.Conflict) || errs.MessageOf(err) != "trainingportalBookingReference portal-1 is already booking 1001 on class BST/OSL-W40" {
+			t.Errorf("same reference, other class: %v", err)
+		}
+		if c, _ := sys.Class(ctx, "BST", "BGO-W41"); c.FreeSeats != 5 {
+			t.Errorf("the refused reference took a seat: %d free", c.FreeSeats)
+		}
 		// Without externalCourseId the class is found by its id alone.
 		legacy := reserveReq("portal-2")
 		legacy.CourseID = ""

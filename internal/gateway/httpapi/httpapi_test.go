@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,7 +27,7 @@ func ptr[T any](v T) *T { return &v }
 
 // newSystem opens a fresh store of the dialect with course BST, class OSL-W40 of the
 // given seats, and a cancelled class OSL-W41.
-func newSystem(t *testing.T, dialect string, seats int) *gateway.Reference {
+func newSystem(t testing.TB, dialect string, seats int) *gateway.Reference {
 	t.Helper()
 	sys := gateway.NewReference(gwstoretest.Open(t, dialect))
 	sys.Now = func() time.Time { return now }
@@ -52,7 +53,10 @@ func newSystem(t *testing.T, dialect string, seats int) *gateway.Reference {
 	return sys
 }
 
-func serve(t *testing.T, sys gateway.BookingSystem, o httpapi.Options) string {
+// discardLogger keeps benchmark output readable.
+var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func serve(t testing.TB, sys gateway.BookingSystem, o httpapi.Options) string {
 	t.Helper()
 	mux := http.NewServeMux()
 	httpapi.New(sys, o).Register(mux)

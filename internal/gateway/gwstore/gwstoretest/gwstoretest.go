@@ -30,6 +30,15 @@ func init() {
 // EnvPostgres names the variable holding the PostgreSQL server URL for tests.
 const EnvPostgres = "TPORTAL_TEST_POSTGRES"
 
+// Dialects returns the databases to run a benchmark against: "sqlite" always,
+// "postgres" when EnvPostgres is set.
+func Dialects() []string {
+	if os.Getenv(EnvPostgres) != "" {
+		return []string{"sqlite", "postgres"}
+	}
+	return []string{"sqlite"}
+}
+
 // ForEach runs fn as a subtest once per dialect; the PostgreSQL subtest is skipped,
 // saying how to run it, when EnvPostgres is unset.
 func ForEach(t *testing.T, fn func(t *testing.T, dialect string)) {
