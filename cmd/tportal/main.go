@@ -73,8 +73,11 @@ func usageErrorf(format string, args ...any) error {
 // not run).
 func asUsageError(err error) error {
 	var ue *usageError
-	if err == nil || errors.Is(err, flag.ErrHelp) || errors.Is(err, errHelpShown) || errors.As(err, &ue) {
+	switch {
+	case err == nil, errors.Is(err, errHelpShown), errors.As(err, &ue):
 		return err
+	case errors.Is(err, flag.ErrHelp): // no subcommand: the usage it printed says enough
+		return &usageError{}
 	}
 	return &usageError{msg: err.Error()}
 }
@@ -87,7 +90,9 @@ func exitCode(err error, stderr io.Writer) int {
 		// flag.ErrHelp: a command that printed its own help (flag.FlagSet's --help).
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "tportal:", err)
+		if ue.msg != "" {
+			fmt.Fprintln(stderr, "tportal:", err)
+		}
 		return 2
 	}
 	fmt.Fprintln(stderr, "tportal:", err)
@@ -317,9 +322,9 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		if near := nearestFlag(fs, name); near != "" {
-			return fmt.Sprintf("unknown flag --%s; did you mean --%s?", name, near)
+			return fmt.Sprintf("flag provided but not defined: --%s; did you mean --%s?", name, near)
 		}
-		return fmt.Sprintf("unknown flag --%s", name)
+		return fmt.Sprintf("flag provided but not defined: --%s", name)
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return fmt.Sprintf("flag --%s needs a value", name)
