@@ -42,6 +42,7 @@ Usage:
   tportal admin      provider|course|token|calls …   manage the portal's database
   tportal demo       [--data DIR] [--addr 127.0.0.1:8080]   the portal with a demo provider, on SQLite
   tportal provider   serve|course|class|booking …   a course provider's gateway
+  tportal conformance provider|portal …   test a provider's URLs or a portal's API v1
   tportal version    print the version
 
 Every flag can also be set by an environment variable: TPORTAL_ and the flag name in
@@ -67,6 +68,20 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// asUsageError makes every error of a command exit 2, for commands that document
+// status 2 for any error they return (conformance: a usage error or a kit that could
+// not run).
+func asUsageError(err error) error {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelpShown), errors.As(err, &ue):
+		return err
+	case errors.Is(err, flag.ErrHelp): // no subcommand: the usage it printed says enough
+		return &usageError{}
+	}
+	return &usageError{msg: err.Error()}
+}
+
 // exitCode prints err once (help has printed itself) and returns the exit status.
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
@@ -75,7 +90,9 @@ func exitCode(err error, stderr io.Writer) int {
 		// flag.ErrHelp: a command that printed its own help (flag.FlagSet's --help).
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintln(stderr, "tportal:", err)
+		if ue.msg != "" {
+			fmt.Fprintln(stderr, "tportal:", err)
+		}
 		return 2
 	}
 	fmt.Fprintln(stderr, "tportal:", err)
@@ -305,9 +322,9 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		if near := nearestFlag(fs, name); near != "" {
-			return fmt.Sprintf("unknown flag --%s; did you mean --%s?", name, near)
+			return fmt.Sprintf("flag provided but not defined: --%s; did you mean --%s?", name, near)
 		}
-		return fmt.Sprintf("unknown flag --%s", name)
+		return fmt.Sprintf("flag provided but not defined: --%s", name)
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return fmt.Sprintf("flag --%s needs a value", name)

@@ -77,6 +77,8 @@ type Runner struct {
 var _ booking.Cleaner = (*Runner)(nil)
 
 // Migrate creates or updates River's tables in db. dialect is "sqlite" or "postgres".
+// On PostgreSQL, processes that may start together must call it under a shared lock
+// (New does, given Options.MigrationLock); on SQLite it serialises itself.
 func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
 	m, err := rivermigrate.New(driver(db, dialect), nil)
 	if err != nil {
