@@ -22,7 +22,6 @@ import (
 
 var now = gwstoretest.Now
 
-
 // newSystem opens a fresh store of the dialect with course BST, class OSL-W40 of the
 // given seats, and a cancelled class OSL-W41.
 func newSystem(t testing.TB, dialect string, seats int) *gateway.Reference {
