@@ -102,8 +102,8 @@ var providerCommands = map[string]func() providerCommand{
 
 // newChangeQueue returns the queue the store tells, in its own transaction, of every
 // class change, new hold and attendance outcome, so that each reaches the portal even
-// when serve is down at the time (package gwjobs). Until that is wired in here,
-// changes are only stored.
+// when serve is down at the time. provider_sync.go sets it to package gwjobs' queue;
+// a nil queue only stores the changes.
 var newChangeQueue = func(ctx context.Context, db *gwstore.DB) (gwstore.ChangeQueue, error) { return nil, nil }
 
 func runProvider(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -585,7 +585,7 @@ func completionDate(ctx context.Context, env providerEnv, ref, date string) (gat
 }
 
 // reconcileCatalogue compares the gateway's catalogue with the portal's and repairs it
-// (package reconcile). Until that is wired in here, the command says so.
+// (package reconcile); provider_sync.go sets it.
 var reconcileCatalogue = func(ctx context.Context, env providerEnv, dryRun bool) error {
 	return errors.New("reconcile is not available in this build yet")
 }

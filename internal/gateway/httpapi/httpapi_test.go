@@ -20,10 +20,7 @@ import (
 	"github.com/tportal/tportal/tpclient/signing"
 )
 
-// now is before every deadline of the test class.
-var now = time.Date(2027, 4, 20, 12, 0, 0, 0, time.UTC)
-
-func ptr[T any](v T) *T { return &v }
+var now = gwstoretest.Now
 
 // newSystem opens a fresh store of the dialect with course BST, class OSL-W40 of the
 // given seats, and a cancelled class OSL-W41.
@@ -36,13 +33,7 @@ func newSystem(t testing.TB, dialect string, seats int) *gateway.Reference {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"OSL-W40", "OSL-W41"} {
-		_, err := sys.AddClass(ctx, "BST", id, gateway.ClassFields{
-			Location: ptr("Oslo"), Seats: ptr(seats),
-			Start: ptr("2027-05-10T09:00"), End: ptr("2027-05-11T15:30"),
-			EnrollmentDeadline: ptr("2027-05-01"), CancellationDeadline: ptr("2027-05-05"),
-			Amount: ptr("12500"), Currency: ptr("NOK"),
-			AddressLine1: ptr("Karl Johans gate 1"), City: ptr("Oslo"), ZipCode: ptr("0154"), Country: ptr("NO"),
-		})
+		_, err := sys.AddClass(ctx, "BST", id, gwstoretest.ClassFields(seats))
 		if err != nil {
 			t.Fatal(err)
 		}
