@@ -79,6 +79,8 @@ func (o *Options) defaults() {
 	set(&o.RetryMax, 15*time.Minute)
 	set(&o.PushDelay, time.Second)
 	set(&o.RescueAfter, 2*time.Minute)
+	// A push waits PushDelay inside its job, which must end well before it is rescued.
+	o.RescueAfter = max(o.RescueAfter, 4*o.PushDelay)
 	set(&o.PollEvery, time.Second)
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 100
@@ -253,13 +255,14 @@ func (q *Queue) BookingHeld(ctx context.Context, tx *sql.Tx, b gateway.Booking) 
 }
 
 // AttendanceRecorded implements gwstore.ChangeQueue: it inserts the report of the
-// outcome to the portal. Recording the same outcome twice while the first report
-// waits makes one job.
+// outcome to the portal. The store calls it only when the outcome changes, and every
+// change gets its own job (a correction back to an earlier outcome must be reported
+// again).
 func (q *Queue) AttendanceRecorded(ctx context.Context, tx *sql.Tx, b gateway.Booking) error {
 	_, err := q.client.InsertTx(ctx, tx, outcomeArgs{
 		Reference: b.Reference, PortalReference: b.PortalReference,
 		Status: string(b.Status), CompletionDate: string(b.CompletionDate),
-	}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	}, nil)
 	if err != nil {
 		return fmt.Errorf("gwjobs: queue outcome of booking %s: %w", b.Reference, err)
 	}

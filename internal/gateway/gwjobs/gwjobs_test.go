@@ -329,6 +329,19 @@ func TestOutcomesAreReportedWithACertificate(t *testing.T) {
 		if n := len(w.portal.Uploads("TP-2")); n != 0 {
 			t.Errorf("a NO_SHOW uploaded %d documents", n)
 		}
+		// A correction, and a correction back: the portal ends with the last outcome.
+		for _, o := range []struct {
+			status gateway.Status
+			date   gateway.Date
+		}{{gateway.NoShow, ""}, {gateway.Completed, "2027-05-11"}} {
+			if _, err := w.system.RecordAttendance(ctx, done.Reference, o.status, o.date); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eventually(t, 30*time.Second, "the correction back to COMPLETED is reported", func() bool {
+			got := w.portal.Statuses("TP-1")
+			return len(got) >= 2 && got[len(got)-1] == "COMPLETED 2027-05-11"
+		})
 		text := certtest.Text(t, w.portal.Uploads("TP-1")[0])
 		for _, want := range []string{"Øyvind Ås", "Grunnleggende sikkerhetskurs", "Sjø & Sikkerhet AS", "11 May 2027"} {
 			if !certtest.Contains(text, want) {
