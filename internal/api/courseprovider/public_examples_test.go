@@ -86,10 +86,11 @@ func (sp *seedProvider) reserve(w http.ResponseWriter, r *http.Request) {
 
 // confirm calls getBookingInformation with its own reference until it answers: on
 // 404 with Retry-After it waits and asks again (shortened from the header's second
-// to keep the test quick); on any other failure it releases the seat.
+// to keep the test quick), for up to 30 seconds; on any other answer it releases
+// the seat.
 func (sp *seedProvider) confirm(ref string) {
 	defer sp.wg.Done()
-	for try := 0; try < 50; try++ {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
 		res, body := sp.call("v1/booking/get/"+ref, nil)
 		if res.StatusCode == http.StatusOK {
 			var info map[string]any
@@ -187,7 +188,7 @@ func (sp *seedProvider) upload(ref string, pdf []byte) (*http.Response, []byte) 
 // waitConfirmed waits until the provider has confirmed (or given up on) n bookings.
 func (sp *seedProvider) waitConfirmed(t testing.TB, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(40 * time.Second)
 	for time.Now().Before(deadline) {
 		sp.mu.Lock()
 		done := len(sp.confirmed) + len(sp.gaveUp)
@@ -197,7 +198,9 @@ func (sp *seedProvider) waitConfirmed(t testing.TB, n int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("the provider confirmed %d of %d bookings in 10s", len(sp.confirmed), n)
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	t.Fatalf("the provider confirmed %d of %d bookings in 40s", len(sp.confirmed), n)
 }
 
 // The "Must show": a provider that reads only the seed (its own numeric
