@@ -117,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "version":
 		return runVersion(args[1:], stdout)
 	case "conformance":
-		return asUsageError(runConformance(ctx, args[1:], stdout, stderr)) // its failures exit 1 itself
+		return runConformance(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -28,6 +28,9 @@ type Store interface {
 	// ProviderBookings returns the bookings of the provider whose portal reference or
 	// provider reference is ref, newest first; none is not an error.
 	ProviderBookings(ctx context.Context, providerID int64, ref string) ([]Booking, error)
+	// HasPendingBooking reports whether the provider has a PENDING booking: a
+	// reserve call to it is in flight.
+	HasPendingBooking(ctx context.Context, providerID int64) (bool, error)
 	// BookingByIdempotencyKey returns errs.NotFound when no booking has the key.
 	BookingByIdempotencyKey(ctx context.Context, key string) (Booking, error)
 	// ModifyBooking locks the booking, lets fn change it and writes it back; when the
@@ -45,7 +48,6 @@ type Store interface {
 // Filter selects bookings; zero fields do not filter.
 type Filter struct {
 	ClassID        int64
-	ProviderID     int64 // the provider of the class
 	States         []State
 	CleanupPending bool
 	CreatedBefore  time.Time

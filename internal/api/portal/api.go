@@ -345,10 +345,12 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			return errs.E(errs.Invalid, "%s: must be a JSON %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
 		case errors.As(err, &typeErr):
 			return errs.E(errs.Invalid, "the request body must be a JSON object, not %s", typeErr.Value)
+		case errors.As(err, &syntaxErr) && syntaxErr.Offset >= int64(len(body)):
+			return errs.E(errs.Invalid, "the request body is not valid JSON: it ends before the JSON value does")
 		case errors.As(err, &syntaxErr):
-			return errs.E(errs.Invalid, "the request body is not valid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
+			return errs.E(errs.Invalid, "the request body is not valid JSON: a syntax error at byte %d", syntaxErr.Offset)
 		}
-		return errs.E(errs.Invalid, "the request body is not valid JSON: %v", err)
+		return errs.E(errs.Invalid, "the request body is not valid JSON")
 	}
 	// The typed decoding above gives the clearer message for a malformed body; the
 	// text rule is applied to every string of the well-formed one.

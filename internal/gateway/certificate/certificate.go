@@ -57,8 +57,11 @@ func Render(d Details) ([]byte, error) {
 	pdf := fpdf.New("L", "mm", "A4", "")
 	pdf.AddUTF8FontFromBytes("Go", "", goregular.TTF)
 	pdf.AddUTF8FontFromBytes("Go", "B", gobold.TTF)
-	// A fixed creation date keeps the output a pure function of the details.
+	// A fixed creation date and sorted resource catalogues keep the output a pure
+	// function of the details.
+	pdf.SetCatalogSort(true)
 	stamp := d.CompletionDate.UTC()
+	pdf.SetCatalogSort(true) // fpdf otherwise writes fonts and images in map order
 	pdf.SetCreationDate(stamp)
 	pdf.SetModificationDate(stamp)
 	pdf.SetTitle("Course certificate "+d.Number, true)

@@ -16,10 +16,10 @@ import (
 
 // outcomeArgs is the report of one attendance outcome to the portal.
 type outcomeArgs struct {
-	Reference       string `json:"reference" river:"unique"`
+	Reference       string `json:"reference"`
 	PortalReference string `json:"portal_reference"`
-	Status          string `json:"status" river:"unique"`
-	CompletionDate  string `json:"completion_date,omitempty" river:"unique"`
+	Status          string `json:"status"`
+	CompletionDate  string `json:"completion_date,omitempty"`
 }
 
 // Kind names the job in River's tables.
@@ -33,7 +33,9 @@ type outcomeWorker struct {
 
 // Work reports the outcome with updateBookingStatus and, for COMPLETED, uploads the
 // certificate. An outcome corrected since the job was inserted is left to the
-// correction's job.
+// correction's job. After a report it reads the booking again: if the outcome was
+// corrected meanwhile, the correction's job may have reported first, so it reports the
+// correction too, and the portal always ends with the gateway's last outcome.
 func (w *outcomeWorker) Work(ctx context.Context, job *river.Job[outcomeArgs]) error {
 	a := job.Args
 	b, err := w.deps.System.Booking(ctx, a.Reference)
@@ -46,7 +48,25 @@ func (w *outcomeWorker) Work(ctx context.Context, job *river.Job[outcomeArgs]) e
 	case string(b.Status) != a.Status || string(b.CompletionDate) != a.CompletionDate:
 		return nil // corrected since: the newer outcome's job reports it
 	}
-	err = w.deps.Portal.UpdateBookingStatus(ctx, b.PortalReference, tpclient.BookingStatus(a.Status), a.CompletionDate)
+	for range maxPushRounds {
+		if err := w.report(ctx, job, b); err != nil {
+			return err
+		}
+		after, err := w.deps.System.Booking(ctx, a.Reference)
+		if err != nil {
+			return err
+		}
+		if after.Status == b.Status && after.CompletionDate == b.CompletionDate {
+			return nil
+		}
+		b = after
+	}
+	return errors.New("the outcome kept changing while it was reported; trying again")
+}
+
+// report sends b's outcome, and its certificate when it is COMPLETED.
+func (w *outcomeWorker) report(ctx context.Context, job *river.Job[outcomeArgs], b gateway.Booking) error {
+	err := w.deps.Portal.UpdateBookingStatus(ctx, b.PortalReference, tpclient.BookingStatus(b.Status), string(b.CompletionDate))
 	if err != nil {
 		return w.failed(ctx, job, "updateBookingStatus", err)
 	}

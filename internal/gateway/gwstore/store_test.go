@@ -14,21 +14,11 @@ import (
 	"github.com/tportal/tportal/internal/gateway/gwstore/gwstoretest"
 )
 
-// now is the tests' clock: before every deadline of testClass.
-var now = time.Date(2027, 4, 20, 12, 0, 0, 0, time.UTC)
+var now = gwstoretest.Now
 
 func ptr[T any](v T) *T { return &v }
 
-// testFields are a valid class of the given seats.
-func testFields(seats int) gateway.ClassFields {
-	return gateway.ClassFields{
-		Location: ptr("Oslo"), Seats: ptr(seats),
-		Start: ptr("2027-05-10T09:00"), End: ptr("2027-05-11T15:30"), TimeZone: ptr("Europe/Oslo"),
-		EnrollmentDeadline: ptr("2027-05-01"), CancellationDeadline: ptr("2027-05-05"),
-		Amount: ptr("12500.00"), Currency: ptr("NOK"),
-		AddressLine1: ptr("Karl Johans gate 1"), City: ptr("Oslo"), ZipCode: ptr("0154"), Country: ptr("NO"),
-	}
-}
+var testFields = gwstoretest.ClassFields
 
 // setup opens a fresh store with a recording queue and the course BST with class
 // OSL-W40 of the given seats.

@@ -16,9 +16,28 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/tportal/tportal/internal/gateway"
 	"github.com/tportal/tportal/internal/gateway/gwstore"
 )
+
+// Now is a clock for tests: before every deadline of the class ClassFields describes.
+var Now = time.Date(2027, 4, 20, 12, 0, 0, 0, time.UTC)
+
+// ClassFields returns a valid class of the given seats: Oslo, 2027-05-10 09:00 to
+// 2027-05-11 15:30 (Europe/Oslo), enrollment until 2027-05-01, cancellation until
+// 2027-05-05, 12500.00 NOK.
+func ClassFields(seats int) gateway.ClassFields {
+	s := func(v string) *string { return &v }
+	return gateway.ClassFields{
+		Location: s("Oslo"), Seats: &seats,
+		Start: s("2027-05-10T09:00"), End: s("2027-05-11T15:30"), TimeZone: s("Europe/Oslo"),
+		EnrollmentDeadline: s("2027-05-01"), CancellationDeadline: s("2027-05-05"),
+		Amount: s("12500.00"), Currency: s("NOK"),
+		AddressLine1: s("Karl Johans gate 1"), City: s("Oslo"), ZipCode: s("0154"), Country: s("NO"),
+	}
+}
 
 // Quiet the default logger (migrations log through it) unless TPORTAL_TEST_LOG is set.
 func init() {
