@@ -127,7 +127,9 @@ func (s *Service) logger() *slog.Logger {
 // at deadline: for a reservation its PendingDeadline, after which no process records
 // the answer.
 func (s *Service) detached(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
-	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	// A duration on the service's clock (Now may be a test's fixed clock), applied
+	// as a timeout on the real one.
+	return context.WithTimeout(context.WithoutCancel(ctx), deadline.Sub(s.now()))
 }
 
 // Book makes a booking: it stores it PENDING with a seat taken, calls the provider's
