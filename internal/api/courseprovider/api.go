@@ -9,6 +9,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/tportal/tportal/internal/api/openapi"
 	"github.com/tportal/tportal/internal/api/wire"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
@@ -64,6 +65,7 @@ func (a *API) Register(mux *http.ServeMux) {
 			write(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed; use GET or POST"})
 		})
 	}
+	mux.Handle("GET "+Base+openapi.Path, openapi.Handler()) // the OpenAPI description
 	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
 	})

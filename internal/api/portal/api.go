@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tportal/tportal/internal/api/openapi"
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
@@ -71,6 +72,7 @@ func (a *API) Register(mux *http.ServeMux) {
 			writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use " + rt.method})
 		})
 	}
+	mux.Handle("GET "+Base+openapi.Path, openapi.Handler()) // the OpenAPI description
 	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
 	})
