@@ -2,35 +2,32 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/store"
 )
-
-const adminUsage = `Usage:
-  tportal admin provider add  --name NAME --username USER [--reserve-url U] [--cancel-url U]
-  tportal admin provider list
-  tportal admin provider set  --username USER [--name N] [--reserve-url U] [--cancel-url U] [--secret S] [--new-password]
-  tportal admin course add    --name NAME [--description D] --provider USER --external-id ID
-  tportal admin course list   [--provider USER]
-  tportal admin calls         [--provider USER] [--booking REF] [--limit 50]
-  tportal admin token create  --name NAME
-  tportal admin token list
-Each takes --db/--data like 'tportal serve'.
-`
 
 // adminCommand is one admin command: the flags of its own, and what it does once the
 // shared flags are parsed and the database is open.
 type adminCommand struct {
-	flags func(fs *flag.FlagSet)
+	summary string
+	// creates marks a command that makes something: it may create the database
+	// (and says where). Every other command needs an existing database.
+	creates bool
+	flags   func(fs *flag.FlagSet)
+	// check, when set, checks the flags before the database is opened, so a wrong
+	// command line never touches (or creates) a database.
+	check func() error
 	run   func(ctx context.Context, env adminEnv) error
 }
 
@@ -51,6 +48,7 @@ var adminCommands = map[string]func() adminCommand{
 	"course list":   adminCourseList,
 	"token create":  adminTokenCreate,
 	"token list":    adminTokenList,
+	"token revoke":  adminTokenRevoke,
 	"calls":         adminCalls,
 }
 
@@ -58,21 +56,19 @@ var adminCommands = map[string]func() adminCommand{
 var adminEnvFlags = []string{"db", "data", "allow-private-urls"}
 
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) < 1 {
-		fmt.Fprint(stderr, adminUsage)
-		return flag.ErrHelp
+	set := commandSet{}
+	for name, newCmd := range adminCommands {
+		set[name] = subcommand{summary: newCmd().summary, run: func(ctx context.Context, path string, args []string, stdout, stderr io.Writer) error {
+			return runAdminCommand(ctx, name, newCmd(), args, stdout, stderr)
+		}}
 	}
-	name, rest := args[0], args[1:]
-	if _, ok := adminCommands[name]; !ok && len(args) > 1 { // two-word commands: admin provider add
-		name, rest = args[0]+" "+args[1], args[2:]
-	}
-	newCmd, ok := adminCommands[name]
-	if !ok {
-		fmt.Fprint(stderr, adminUsage)
-		return fmt.Errorf("unknown admin command %q", name)
-	}
-	cmd := newCmd()
-	fs := newFlags(name, "tportal admin "+name+" [flags]", stderr, adminEnvFlags...)
+	return dispatch(ctx, "tportal admin", set, args, stdout, stderr)
+}
+
+// runAdminCommand parses an admin command's flags, opens the database (creating it
+// only for a command that creates something) and runs it.
+func runAdminCommand(ctx context.Context, name string, cmd adminCommand, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("admin "+name, "tportal admin "+name+" [flags]", stdout, adminEnvFlags...)
 	var shared dbFlags
 	var allowPrivate bool
 	shared.register(fs)
@@ -80,14 +76,29 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
-	if err := parse(fs, rest); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, shared.url())
+	if cmd.check != nil {
+		if err := cmd.check(); err != nil {
+			return err
+		}
+	}
+	open := store.OpenExisting
+	if cmd.creates {
+		open = store.Open
+	}
+	db, err := open(ctx, shared.url())
+	if errs.Is(err, errs.NotFound) {
+		return fmt.Errorf("%v: give the --db or --data of an existing portal ('tportal demo' prints its --data), or create it with a command that adds something, such as 'tportal admin provider add'", err)
+	}
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if db.Created() {
+		fmt.Fprintf(stderr, "tportal: created a new database at %s\n", store.Redact(shared.url()))
+	}
 	cat := newCatalog(db, serveConfig{dbFlags: shared, allowPrivateURLs: allowPrivate})
 	return cmd.run(ctx, adminEnv{db: db, cat: cat, fs: fs, out: stdout})
 }
@@ -115,6 +126,7 @@ func orDash(s string) string {
 func adminProviderAdd() adminCommand {
 	var p catalog.Provider
 	return adminCommand{
+		summary: "add a course provider; prints its generated password once", creates: true,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&p.Name, "name", "", "the provider's display name (required)")
 			fs.StringVar(&p.Username, "username", "", "API username (required)")
@@ -138,7 +150,7 @@ func adminProviderAdd() adminCommand {
 }
 
 func adminProviderList() adminCommand {
-	return adminCommand{run: func(ctx context.Context, env adminEnv) error {
+	return adminCommand{summary: "list the providers, their URLs and whether calls are signed", run: func(ctx context.Context, env adminEnv) error {
 		providers, err := env.db.Providers(ctx)
 		if err != nil {
 			return err
@@ -156,6 +168,7 @@ func adminProviderSet() adminCommand {
 	var newPassword bool
 	opt := map[string]*string{}
 	return adminCommand{
+		summary: "change a provider's name, URLs, signing secret or password",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&username, "username", "", "the provider to change (required)")
 			fs.BoolVar(&newPassword, "new-password", false, "generate a new password and print it once")
@@ -210,6 +223,7 @@ func adminCourseAdd() adminCommand {
 	var c catalog.Course
 	var provider string
 	return adminCommand{
+		summary: "add a course and assign it to a provider", creates: true,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&c.Name, "name", "", "course name (required)")
 			fs.StringVar(&c.Description, "description", "", "course description")
@@ -230,6 +244,7 @@ func adminCourseAdd() adminCommand {
 func adminCourseList() adminCommand {
 	var provider string
 	return adminCommand{
+		summary: "list the courses",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&provider, "provider", "", "only this provider's courses")
 		},
@@ -258,44 +273,131 @@ func adminCourseList() adminCommand {
 // adminTokenCreate makes an API token for the booking API (/api/v1/) and prints it
 // once: only its hash is stored.
 func adminTokenCreate() adminCommand {
-	var name string
+	var name, expires string
+	var expiresAt *time.Time
 	return adminCommand{
+		summary: "make an API token for /api/v1; prints it once", creates: true,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&name, "name", "", "who or what the token is for, e.g. \"Acme intranet\" (required)")
+			fs.StringVar(&expires, "expires", "", "when the token stops working: a duration from now (720h) or a date (2027-06-30, the end of that day UTC); default never")
 		},
-		run: func(ctx context.Context, env adminEnv) error {
+		check: func() (err error) {
 			name = strings.TrimSpace(name)
 			switch {
 			case name == "":
-				return errors.New("--name is required: say who or what the token is for")
-			case len(name) > 200:
-				return errors.New("--name is longer than 200 characters")
+				return usageErrorf("--name is required: say who or what the token is for")
+			case utf8.RuneCountInString(name) > 200:
+				return usageErrorf("--name is longer than 200 characters")
 			}
+			expiresAt, err = parseExpiry(expires, time.Now())
+			return err
+		},
+		run: func(ctx context.Context, env adminEnv) error {
 			token, hash := auth.NewToken()
-			id, err := env.db.CreateToken(ctx, name, hash)
+			id, err := env.db.CreateToken(ctx, name, hash, expiresAt)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(env.out, "API token %q created (id %d)\ntoken: %s\n", name, id, token)
+			if expiresAt != nil {
+				fmt.Fprintf(env.out, "expires: %s\n", expiresAt.UTC().Format(time.RFC3339))
+			}
 			fmt.Fprintln(env.out, "The token is shown only now; store it safely. Send it as 'Authorization: Bearer <token>'.")
 			return nil
 		},
 	}
 }
 
+// parseExpiry reads --expires: "" (never), a duration from now, or a date (the token
+// works through that day, UTC) or an RFC 3339 time. The moment must be in the future.
+func parseExpiry(v string, now time.Time) (*time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	var at time.Time
+	if d, err := time.ParseDuration(v); err == nil {
+		at = now.Add(d)
+	} else if day, err := time.Parse(time.DateOnly, v); err == nil {
+		at = day.AddDate(0, 0, 1)
+	} else if t, err := time.Parse(time.RFC3339, v); err == nil {
+		at = t
+	} else {
+		hint := ""
+		if _, err := strconv.Atoi(v); err == nil {
+			hint = fmt.Sprintf("; did you mean %sh?", v)
+		}
+		return nil, usageErrorf("--expires %q is neither a duration (720h) nor a date (2027-06-30)%s", v, hint)
+	}
+	if !at.After(now) {
+		return nil, usageErrorf("--expires %q is not in the future", v)
+	}
+	return &at, nil
+}
+
 // adminTokenList lists the API tokens by name; the tokens themselves are not stored.
 func adminTokenList() adminCommand {
-	return adminCommand{run: func(ctx context.Context, env adminEnv) error {
+	return adminCommand{summary: "list the API tokens: status, expiry and last use", run: func(ctx context.Context, env adminEnv) error {
 		tokens, err := env.db.Tokens(ctx)
 		if err != nil {
 			return err
 		}
-		rows := [][]any{{"ID", "NAME", "CREATED"}}
-		for _, t := range tokens {
-			rows = append(rows, []any{t.ID, t.Name, t.CreatedAt.UTC().Format(time.RFC3339)})
+		now := time.Now()
+		stamp := func(t *time.Time) string {
+			if t == nil {
+				return "-"
+			}
+			return t.UTC().Format(time.RFC3339)
 		}
-		return table(env.out, rows)
+		rows := [][]any{{"ID", "NAME", "STATUS", "CREATED", "EXPIRES", "LAST USED"}}
+		for _, t := range tokens {
+			rows = append(rows, []any{t.ID, t.Name, t.Status(now), t.CreatedAt.UTC().Format(time.RFC3339), stamp(t.ExpiresAt), stamp(t.LastUsedAt)})
+		}
+		if err := table(env.out, rows); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.out, "(LAST USED is updated at most once every %s per token)\n", auth.TouchEvery)
+		return nil
 	}}
+}
+
+// adminTokenRevoke revokes a token at once, on every instance.
+func adminTokenRevoke() adminCommand {
+	var id, name string
+	var tokenID int64
+	return adminCommand{
+		summary: "revoke an API token, by --id or --name",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&id, "id", "", "the token's id, as 'token list' shows it")
+			fs.StringVar(&name, "name", "", "the token's name, when one active token has it")
+		},
+		check: func() (err error) {
+			if (id == "") == (name == "") {
+				return usageErrorf("give either --id or --name of the token to revoke")
+			}
+			if id != "" {
+				if tokenID, err = strconv.ParseInt(id, 10, 64); err != nil {
+					return usageErrorf("--id %q is not a token id (a number; 'tportal admin token list' shows them)", id)
+				}
+			}
+			return nil
+		},
+		run: func(ctx context.Context, env adminEnv) error {
+			tokens := &auth.TokenAuth{Store: env.db}
+			var t auth.Token
+			var err error
+			if id != "" {
+				t, err = tokens.Revoke(ctx, tokenID)
+			} else {
+				t, err = tokens.RevokeNamed(ctx, name)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.out, "API token %q (id %d) revoked at %s; requests with it are now refused.\n", t.Name, t.ID, t.RevokedAt.UTC().Format(time.RFC3339))
+			return nil
+		},
+	}
 }
 
 // adminCalls lists the journal of calls to providers' reserve and cancel URLs.
@@ -303,6 +405,7 @@ func adminCalls() adminCommand {
 	var provider, ref string
 	var limit int
 	return adminCommand{
+		summary: "show the journal of calls to providers' reserve and cancel URLs",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&provider, "provider", "", "only calls to this provider (username)")
 			fs.StringVar(&ref, "booking", "", "only calls about this booking reference")

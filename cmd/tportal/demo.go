@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tportal/tportal/internal/auth"
@@ -23,7 +24,7 @@ const (
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
-	fs := newFlags("demo", "tportal demo [--data DIR] [--addr 127.0.0.1:8080]", stderr)
+	fs := newFlags("demo", "tportal demo [--data DIR] [--addr 127.0.0.1:8080]", stdout)
 	fs.StringVar(&c.data, "data", "./data/demo", "folder for the demo's embedded database")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
@@ -58,10 +59,13 @@ Add a class:
 List the course's classes (add -H 'Accept: application/xml' for XML):
   curl -s %sv1/courses/get/%s/courseClasses -u %s:%s
 
+Admin commands work on this demo's database with --data %s, for example:
+  tportal admin token create --name me --data %s
+
 Press Ctrl-C to stop.
 `, ln.Addr(), c.data, demoUsername, password, demoCourseID,
 			base, demoCourseID, demoUsername, password,
-			base, demoCourseID, demoUsername, password)
+			base, demoCourseID, demoUsername, password, shellQuote(c.data), shellQuote(c.data))
 		return nil
 	})
 }
@@ -88,4 +92,12 @@ func seedDemo(ctx context.Context, cat *catalog.Service) (string, error) {
 		return "", err
 	}
 	return password, nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -35,6 +34,7 @@ type serveConfig struct {
 	providerTimeout  time.Duration
 	keepCancelled    time.Duration
 	uploadLimit      int64
+	defaultCountry   string
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -49,6 +49,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.providerTimeout, "provider-timeout", providercall.DefaultTimeout, "total time a call to a provider's reserve or cancel URL may take")
 	fs.DurationVar(&c.keepCancelled, "keep-cancelled", time.Hour, "how long a cancelled class with bookings stays restorable before it is deleted")
 	fs.Int64Var(&c.uploadLimit, "upload-limit", booking.DefaultMaxDocumentBytes, "largest document a provider may upload, in bytes")
+	fs.StringVar(&c.defaultCountry, "default-country", courseprovider.DefaultCountryCode, "country (ISO 3166-1 alpha-2) of phone numbers given without a country code")
 }
 
 // portal is a wired portal: storage, services, background jobs and the HTTP handler.
@@ -75,7 +76,10 @@ func (p *portal) close() {
 
 func (c *serveConfig) check() error {
 	if _, err := time.LoadLocation(c.defaultTimeZone); err != nil || c.defaultTimeZone == "Local" {
-		return fmt.Errorf("--default-time-zone %q is not an IANA time zone", c.defaultTimeZone)
+		return usageErrorf("--default-time-zone %q is not an IANA time zone (examples: Europe/Oslo, UTC)", c.defaultTimeZone)
+	}
+	if err := courseprovider.CheckCountry(c.defaultCountry); c.defaultCountry != "" && err != nil { // "": the default
+		return usageErrorf("--default-country: %v", err)
 	}
 	return nil
 }
@@ -102,13 +106,14 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	cat := newCatalog(db, c)
 	cat.KeepCancelled = c.keepCancelled
 	cat.ClassCancelled = bookings.NotifyClassCancelled
-	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger})
+	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger, MigrationLock: db.WithMigrationLock})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	bookings.Cleaner = runner
-	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: auth.New(db), TrustForwarded: c.trustForwarded}
+	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: auth.New(db), TrustForwarded: c.trustForwarded,
+		DefaultCountry: c.defaultCountry}
 	portalAPI := &portalapi.API{Catalog: cat, Bookings: bookings, Tokens: &auth.TokenAuth{Store: db}}
 	h := server.Handler(db, reg, server.NewMetrics(reg), logger, api, portalAPI)
 	return &portal{db: db, catalog: cat, bookings: bookings, jobs: runner, handler: h, logger: logger}, nil
@@ -130,7 +135,7 @@ func newCatalog(db *store.DB, c serveConfig) *catalog.Service {
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c serveConfig
-	fs := newFlags("serve", "tportal serve [flags]", stderr)
+	fs := newFlags("serve", "tportal serve [flags]", stdout)
 	c.register(fs)
 	if err := parse(fs, args); err != nil {
 		return err

@@ -109,6 +109,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, clientKey, username, p
 		a.fail(clientKey)
 		return catalog.Provider{}, errs.E(errs.Unauthorized, "username and password are required (as parameters or HTTP Basic)")
 	}
+	// A username that is not valid text names no provider; it is refused before the
+	// lookup (PostgreSQL would fail on it) and counted like any wrong credentials.
+	if catalog.TextProblem(username, false) != "" {
+		_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(password))
+		a.fail(clientKey)
+		return catalog.Provider{}, bad
+	}
 	p, err := a.lookup.ProviderByUsername(ctx, username)
 	if errs.Is(err, errs.NotFound) {
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(password))

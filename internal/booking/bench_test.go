@@ -39,7 +39,7 @@ func benchmarkBook(b *testing.B, dialect string) {
 		start := time.Now()
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"successful":true,"bookingReference":"P-%d"}`, n.Add(1))
-		handlerTime.Store(r.URL.Query().Get("bookingReference"), time.Since(start))
+		handlerTime.Store(r.URL.Query().Get("trainingportalBookingReference"), time.Since(start))
 	})
 	p, co := e.addProvider(b, "acme", fp)
 

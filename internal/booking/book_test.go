@@ -162,23 +162,30 @@ func TestBookAgainstRealProviders(t *testing.T) {
 				}
 				q := calls[0]
 				want := map[string]string{
-					"externalCourseClassId": class.ExternalID,
-					"bookingReference":      b.Reference,
-					"studentFirstName":      req.Student.FirstName,
-					"studentLastName":       req.Student.LastName,
-					"studentEmailAddress":   req.Student.Email,
-					"studentPhoneNumber":    req.Student.Phone,
-					"studentBirthDate":      req.StudentBirthDate,
-					"enrollerFirstName":     req.Enroller.FirstName,
-					"enrollerLastName":      req.Enroller.LastName,
-					"enrollerEmailAddress":  req.Enroller.Email,
-					"enrollerPhoneNumber":   req.Enroller.Phone,
-					"company":               req.Company,
+					"externalCourseClassId":          class.ExternalID,
+					"externalCourseId":               class.CourseExternalID,
+					"trainingportalBookingReference": b.Reference,
+					"studentFirstName":               req.Student.FirstName,
+					"studentLastName":                req.Student.LastName,
+					"studentEmailAddress":            req.Student.Email,
+					"studentPhoneNumber":             req.Student.Phone,
+					"studentBirthDate":               req.StudentBirthDate,
+					"enrollerFirstName":              req.Enroller.FirstName,
+					"enrollerLastName":               req.Enroller.LastName,
+					"enrollerEmailAddress":           req.Enroller.Email,
+					"enrollerPhoneNumber":            req.Enroller.Phone,
+					"company":                        req.Company,
 				}
 				for k, v := range want {
-					if got := q.Get(k); got != v {
+					if got := q.Get(k); got != v || v == "" {
 						t.Errorf("reserve call %s = %q, want %q", k, got, v)
 					}
+				}
+				if q.Has("bookingReference") {
+					t.Errorf("reserve call sent bookingReference %q: that word is the provider's reference", q.Get("bookingReference"))
+				}
+				if b.CourseExternalID != class.CourseExternalID {
+					t.Errorf("booking's course = %q, want %q", b.CourseExternalID, class.CourseExternalID)
 				}
 			})
 		}

@@ -64,6 +64,7 @@ type Booking struct {
 	ClassID             int64
 	ClassExternalID     string // filled by the store
 	CourseID            int64  // filled by the store
+	CourseExternalID    string // filled by the store: the provider's id of the class's course
 	ProviderID          int64  // filled by the store
 	Student             Person
 	StudentBirthDate    string // yyyy-MM-dd or ""
@@ -132,22 +133,22 @@ func (r *Request) validate(today catalog.Date) error {
 		bad("enroller.email", "is not an e-mail address")
 	}
 	if r.StudentBirthDate != "" {
-		d, err := catalog.ParseDate(r.StudentBirthDate)
+		d, err := catalog.ParseDateInput(r.StudentBirthDate)
 		if err != nil {
 			bad("student.birthDate", err.Error())
 		} else if d.Compare(today) > 0 {
 			bad("student.birthDate", "is in the future")
 		}
 	}
-	if len(r.IdempotencyKey) > 300 {
-		bad("Idempotency-Key", "is too long")
+	if tooLong := catalog.TooLong(r.IdempotencyKey, 300); tooLong != "" {
+		bad("Idempotency-Key", tooLong)
 	}
 	for field, v := range map[string]string{
 		"student.firstName": r.Student.FirstName, "student.lastName": r.Student.LastName,
 		"company": r.Company, "commentOnEnrollment": r.Comment, "purchaseOrderNumber": r.PurchaseOrderNumber,
 	} {
-		if len(v) > 2000 {
-			bad(field, "is too long")
+		if tooLong := catalog.TooLong(v, 2000); tooLong != "" {
+			bad(field, tooLong)
 		}
 	}
 	if len(problems) > 0 {

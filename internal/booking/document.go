@@ -84,7 +84,7 @@ func (s *Service) AddDocument(ctx context.Context, p catalog.Provider, ref, docT
 	if err != nil {
 		return Document{}, err
 	}
-	b, err := s.ForProvider(ctx, p, ref)
+	b, err := s.ForProvider(ctx, p, ref) // ref: the portal's reference or the provider's own
 	if err != nil {
 		return Document{}, err
 	}

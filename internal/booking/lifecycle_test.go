@@ -195,22 +195,29 @@ func TestProviderView(t *testing.T) {
 		})
 
 		t.Run("UpdateStatus", func(t *testing.T) {
-			now := time.Now().In(class.Zone())
+			// The class starts in 30 days: report from the day after it.
+			e.clock.Set(31 * 24 * time.Hour)
+			defer e.clock.Set(0)
+			now := e.clock.Now().In(class.Zone())
 			todayStr := catalog.DateOf(now).String()
 			tomorrow := catalog.DateOf(now.AddDate(0, 0, 1)).String()
+			dayBeforeStart := daysFromToday(29) // the class starts on day 30
 			ref := reserved.Reference
 			seats := e.seats(t, class.ID)
-			invalid := []struct{ status, date string }{
-				{"COMPLETED", ""},
-				{"COMPLETED", "   "},
-				{"COMPLETED", tomorrow},
-				{"COMPLETED", "2024-13-40"},
-				{"DONE", todayStr},
-				{"", ""},
+			invalid := []struct{ status, date, want string }{
+				{"COMPLETED", "", "completionDate: is required"},
+				{"COMPLETED", "   ", "completionDate: is required"},
+				{"COMPLETED", tomorrow, "completionDate: " + tomorrow + " is in the future"},
+				{"COMPLETED", dayBeforeStart, "completionDate: " + dayBeforeStart + " is before class \"C1\" starts on " + class.StartDate.String()},
+				{"COMPLETED", "2015-05-05", "is before class"}, // the public example's date
+				{"COMPLETED", "2024-13-40", "completionDate: "},
+				{"DONE", todayStr, "newStatus: "},
+				{"", "", "newStatus: is required"},
 			}
 			for _, c := range invalid {
-				if _, err := e.svc.UpdateStatus(ctx, p, ref, c.status, c.date); errs.CodeOf(err) != errs.Invalid {
-					t.Errorf("UpdateStatus(%q, %q) = %v, want Invalid", c.status, c.date, err)
+				_, err := e.svc.UpdateStatus(ctx, p, ref, c.status, c.date)
+				if errs.CodeOf(err) != errs.Invalid || !strings.Contains(errs.MessageOf(err), c.want) {
+					t.Errorf("UpdateStatus(%q, %q) = %v, want Invalid containing %q", c.status, c.date, err, c.want)
 				}
 			}
 			if got := e.get(t, ref); got.State != booking.Reserved || got.CompletionDate != "" {
@@ -238,9 +245,19 @@ func TestProviderView(t *testing.T) {
 				t.Errorf("availableSeats after status updates = %d, want %d (the seat stays taken)", got, seats)
 			}
 
+			b, err = e.svc.UpdateStatus(ctx, p, ref, "COMPLETED", class.StartDate.String())
+			if err != nil || b.CompletionDate != class.StartDate.String() {
+				t.Errorf("UpdateStatus(COMPLETED on the start date) = %q, %v", b.CompletionDate, err)
+			}
+
+			e.clock.Set(0) // back before the deadlines, to book and cancel
 			cancelled := mustBook(t, e, class.ID, "Kari")
 			if _, err := e.svc.Cancel(ctx, cancelled.Reference); err != nil {
 				t.Fatalf("Cancel: %v", err)
+			}
+			e.clock.Set(31 * 24 * time.Hour)
+			if _, err := e.svc.UpdateStatus(ctx, p, cancelled.Reference, "COMPLETED", "2015-05-05"); errs.CodeOf(err) != errs.Conflict {
+				t.Errorf("UpdateStatus(COMPLETED, bad date) of a cancelled booking = %v, want Conflict first", err)
 			}
 			for _, s := range []string{"NO_SHOW", "NEW"} {
 				if _, err := e.svc.UpdateStatus(ctx, p, cancelled.Reference, s, ""); errs.CodeOf(err) != errs.Conflict {
@@ -414,7 +431,9 @@ func TestAbandonStale(t *testing.T) {
 			noErr(t, e.db.CreateBooking(ctx, &b, func(catalog.Class) error { return nil }), "CreateBooking")
 			return b
 		}
-		stale, fresh := pending(10*time.Minute), pending(0)
+		// Given up once the call timeout plus the margin has passed, not before.
+		limit := callTimeout + booking.PendingMargin
+		stale, fresh := pending(limit+time.Second), pending(limit-2*time.Second)
 		if got := e.seats(t, class.ID); got != 3 {
 			t.Fatalf("availableSeats with two PENDING bookings = %d, want 3", got)
 		}
@@ -436,6 +455,69 @@ func TestAbandonStale(t *testing.T) {
 		}
 		if n, err := e.svc.AbandonStale(ctx); err != nil || n != 0 {
 			t.Errorf("second AbandonStale = %d, %v; want 0", n, err)
+		}
+	})
+}
+
+// A retry with the Idempotency-Key of a booking still PENDING is told how long to wait
+// (the time until its PendingDeadline, at least 1 s); a retry after that deadline finds
+// the booking given up at once, its seat back and its cleanup pending, not PENDING
+// until the next scan.
+func TestRetryOfPendingBooking(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		e := newEnv(t, dialect, callTimeout)
+		fp := newFakeProvider(t)
+		p, co := e.addProvider(t, "acme", fp)
+		class := e.addClass(t, p, co, "C1", 5)
+		req := booking.Request{ClassID: class.ID, Student: booking.Person{FirstName: "Ola", LastName: "N"},
+			Enroller: booking.Person{Email: "kari@example.com"}, IdempotencyKey: "1:retry-me"}
+		// What a process killed during the reserve call leaves: PENDING, seat taken.
+		made := time.Now().Add(-5 * time.Second)
+		b := booking.Booking{Reference: booking.NewReference(), ClassID: class.ID, State: booking.Pending,
+			Student: req.Student, Enroller: req.Enroller, IdempotencyKey: req.IdempotencyKey, CreatedAt: made, UpdatedAt: made}
+		noErr(t, e.db.CreateBooking(ctx, &b, func(catalog.Class) error { return nil }), "CreateBooking")
+
+		for _, tc := range []struct {
+			name      string
+			offset    time.Duration // of the booking engine's clock
+			wantWait  time.Duration // 0: no Retry-After
+			wantState booking.State
+		}{
+			{"just made", 0, callTimeout + booking.PendingMargin - 5*time.Second, booking.Pending},
+			{"a moment before the deadline", callTimeout + booking.PendingMargin - 5*time.Second - 200*time.Millisecond, time.Second, booking.Pending},
+			{"after the deadline", callTimeout + booking.PendingMargin, 0, booking.Abandoned},
+			{"again after the deadline", time.Hour, 0, booking.Abandoned},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e.clock.Set(tc.offset)
+				got, err := e.svc.Book(ctx, req)
+				if got.Reference != b.Reference {
+					t.Fatalf("the retry answered booking %q (err %v), want the first request's %q", got.Reference, err, b.Reference)
+				}
+				if got.State != tc.wantState {
+					t.Errorf("state %s, want %s", got.State, tc.wantState)
+				}
+				wait := errs.RetryAfterOf(err)
+				if tc.wantWait == 0 {
+					if wait != 0 || !errs.Is(err, errs.BadGateway) {
+						t.Errorf("err %v with Retry-After %v; want BadGateway without one", err, wait)
+					}
+					return
+				}
+				if !errs.Is(err, errs.Conflict) || wait < tc.wantWait-time.Second || wait > tc.wantWait+time.Second || wait < time.Second {
+					t.Errorf("err %v with Retry-After %v; want Conflict, Retry-After about %v", err, wait, tc.wantWait)
+				}
+			})
+		}
+		if got := e.seats(t, class.ID); got != 5 {
+			t.Errorf("availableSeats = %d, want 5 (the abandoned booking's seat given back)", got)
+		}
+		if got := e.get(t, b.Reference); !got.CleanupPending {
+			t.Error("the abandoned booking has no cleanup pending")
+		}
+		if n := len(fp.reserveCalls()); n != 0 {
+			t.Errorf("the retries made %d reserve calls, want none", n)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -24,6 +25,12 @@ type Store interface {
 	CreateBooking(ctx context.Context, b *Booking, check func(catalog.Class) error) error
 	// BookingByReference returns errs.NotFound for an unknown reference.
 	BookingByReference(ctx context.Context, ref string) (Booking, error)
+	// ProviderBookings returns the bookings of the provider whose portal reference or
+	// provider reference is ref, newest first; none is not an error.
+	ProviderBookings(ctx context.Context, providerID int64, ref string) ([]Booking, error)
+	// HasPendingBooking reports whether the provider has a PENDING booking: a
+	// reserve call to it is in flight.
+	HasPendingBooking(ctx context.Context, providerID int64) (bool, error)
 	// BookingByIdempotencyKey returns errs.NotFound when no booking has the key.
 	BookingByIdempotencyKey(ctx context.Context, key string) (Booking, error)
 	// ModifyBooking locks the booking, lets fn change it and writes it back; when the
@@ -35,6 +42,7 @@ type Store interface {
 	// CreateNotifications stores messages to send.
 	CreateNotifications(ctx context.Context, ns []Notification) error
 	DocumentStore
+	ListStore
 }
 
 // Filter selects bookings; zero fields do not filter.
@@ -115,14 +123,11 @@ func (s *Service) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// detached returns a context that keeps ctx's values but not its cancellation, bounded
-// by the call timeout plus room for the bookkeeping around the call.
-func (s *Service) detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	d := s.CallTimeout
-	if d <= 0 {
-		d = 15 * time.Second
-	}
-	return context.WithTimeout(context.WithoutCancel(ctx), d+15*time.Second)
+// detached returns a context that keeps ctx's values but not its cancellation, ending
+// at deadline: for a reservation its PendingDeadline, after which no process records
+// the answer.
+func (s *Service) detached(ctx context.Context, deadline time.Time) (context.Context, context.CancelFunc) {
+	return context.WithDeadline(context.WithoutCancel(ctx), deadline)
 }
 
 // Book makes a booking: it stores it PENDING with a seat taken, calls the provider's
@@ -173,7 +178,7 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 		return Booking{}, err
 	}
 
-	ctx, cancel := s.detached(ctx)
+	ctx, cancel := s.detached(ctx, s.PendingDeadline(b))
 	defer cancel()
 	answer, callErr := s.Caller.Reserve(ctx, provider, b)
 	final, err := s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
@@ -198,12 +203,19 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 		// says which; the enroller sees an internal error.
 		return Booking{}, err
 	}
-	if final.State == Abandoned && s.Cleaner != nil {
-		if err := s.Cleaner.ScheduleCleanup(ctx, final.Reference); err != nil {
-			s.logger().WarnContext(ctx, "could not schedule cleanup; the sweep will", "booking", final.Reference, "err", err)
-		}
-	}
+	s.scheduleCleanup(ctx, final)
 	return final, outcome(final)
+}
+
+// scheduleCleanup asks the Cleaner to cancel an abandoned reservation with the
+// provider; a failure is logged, as the periodic scan schedules it again.
+func (s *Service) scheduleCleanup(ctx context.Context, b Booking) {
+	if b.State != Abandoned || !b.CleanupPending || s.Cleaner == nil {
+		return
+	}
+	if err := s.Cleaner.ScheduleCleanup(ctx, b.Reference); err != nil {
+		s.logger().WarnContext(ctx, "could not schedule cleanup; the sweep will", "booking", b.Reference, "err", err)
+	}
 }
 
 // outcome is the error Book returns with a booking in its state after the reserve
@@ -238,6 +250,20 @@ func (s *Service) replay(ctx context.Context, r Request) (b Booking, err error, 
 		return Booking{}, err, true
 	case !r.sameAs(b):
 		return Booking{}, errs.E(errs.Conflict, "Idempotency-Key: already used for a different booking request; use a new key for a new booking"), true
+	case b.State == Pending:
+		now := s.now()
+		deadline := s.PendingDeadline(b)
+		if now.Before(deadline) {
+			wait := max(deadline.Sub(now).Round(time.Second), time.Second)
+			return b, &errs.Error{Code: errs.Conflict, RetryAfter: wait, Message: fmt.Sprintf(
+				"this booking request is still waiting for the provider's answer; repeat it in %d s", int(wait.Seconds()))}, true
+		}
+		// The process that made the call has stopped: give the booking up now
+		// rather than at the next scan.
+		if b, _, err = s.abandonStale(ctx, b.Reference); err != nil {
+			return Booking{}, err, true
+		}
+		s.scheduleCleanup(ctx, b)
 	}
 	return b, outcome(b), true
 }
@@ -285,7 +311,7 @@ func (s *Service) Cancel(ctx context.Context, ref string) (Booking, error) {
 	if provider.CancelURL == "" {
 		return b, errs.E(errs.Conflict, "the provider takes no cancellations through the portal; contact the course provider")
 	}
-	ctx, cancel := s.detached(ctx)
+	ctx, cancel := s.detached(ctx, s.now().Add(s.pendingFor()))
 	defer cancel()
 	answer, err := s.Caller.Cancel(ctx, provider, b)
 	if err != nil {
@@ -309,32 +335,14 @@ func (s *Service) Cancel(ctx context.Context, ref string) (Booking, error) {
 	})
 }
 
-// ForProvider returns the provider's booking for getBookingInformation: errs.Forbidden
-// for another provider's booking, errs.Unavailable (404 + Retry-After) while PENDING,
-// errs.Gone for REJECTED and ABANDONED.
-func (s *Service) ForProvider(ctx context.Context, p catalog.Provider, ref string) (Booking, error) {
-	b, err := s.Get(ctx, ref)
-	if err != nil {
-		return Booking{}, err
-	}
-	if b.ProviderID != p.ID {
-		return Booking{}, errs.E(errs.Forbidden, "booking %s belongs to another provider", ref)
-	}
-	switch b.State {
-	case Pending:
-		return Booking{}, errs.E(errs.Unavailable, "booking %s is not confirmed yet; retry in a second", ref)
-	case Rejected, Abandoned:
-		return Booking{}, errs.E(errs.Gone, "booking %s was not made (%s)", ref, b.State)
-	}
-	return b, nil
-}
-
 // ProviderStatuses are the values of updateBookingStatus's newStatus.
 var ProviderStatuses = map[string]State{"NEW": Reserved, "NO_SHOW": NoShow, "FAILED": Failed, "COMPLETED": Completed}
 
-// UpdateStatus records the outcome a provider reports. COMPLETED needs a completion
-// date that is not in the future (in the class's time zone). Statuses may be corrected
-// (COMPLETED back to NEW, say); a cancelled booking cannot change.
+// UpdateStatus records the outcome a provider reports for its booking ref (the
+// portal's reference or the provider's own, see ForProvider). COMPLETED needs a
+// completion date that is neither in the future nor before the class's start date,
+// both in the class's time zone. Statuses may be corrected (COMPLETED back to NEW,
+// say); a cancelled booking cannot change.
 func (s *Service) UpdateStatus(ctx context.Context, p catalog.Provider, ref, newStatus, completionDate string) (Booking, error) {
 	state, ok := ProviderStatuses[strings.ToUpper(strings.TrimSpace(newStatus))]
 	if !ok {
@@ -347,25 +355,22 @@ func (s *Service) UpdateStatus(ctx context.Context, p catalog.Provider, ref, new
 	if err != nil {
 		return Booking{}, err
 	}
+	if b.State == Cancelled {
+		return Booking{}, errs.E(errs.Conflict, "booking %s is cancelled; its status cannot change", ref)
+	}
 	var date string
 	if state == Completed {
-		if strings.TrimSpace(completionDate) == "" {
-			return Booking{}, errs.E(errs.Invalid, "completionDate: is required with newStatus COMPLETED")
-		}
-		d, err := catalog.ParseDate(completionDate)
-		if err != nil {
-			return Booking{}, errs.E(errs.Invalid, "completionDate: %v", err)
-		}
 		class, err := s.Store.ClassByID(ctx, b.ClassID)
 		if err != nil {
 			return Booking{}, err
 		}
-		if d.Compare(catalog.DateOf(s.now().In(class.Zone()))) > 0 {
-			return Booking{}, errs.E(errs.Invalid, "completionDate: %s is in the future", d)
+		d, err := completionDateOf(completionDate, class, s.now())
+		if err != nil {
+			return Booking{}, err
 		}
 		date = d.String()
 	}
-	return s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
+	return s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
 		if b.State == Cancelled {
 			return errs.E(errs.Conflict, "booking %s is cancelled; its status cannot change", ref)
 		}
@@ -375,6 +380,26 @@ func (s *Service) UpdateStatus(ctx context.Context, p catalog.Provider, ref, new
 		b.State, b.CompletionDate, b.UpdatedAt = state, date, s.now()
 		return nil
 	})
+}
+
+// completionDateOf checks the completionDate of a COMPLETED report: required, a
+// yyyy-MM-dd date, not after today and not before the class's start date, both in
+// the class's own time zone.
+func completionDateOf(raw string, class catalog.Class, now time.Time) (catalog.Date, error) {
+	if strings.TrimSpace(raw) == "" {
+		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: is required with newStatus COMPLETED (yyyy-MM-dd)")
+	}
+	d, err := catalog.ParseDateInput(strings.TrimSpace(raw))
+	if err != nil {
+		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: %v", err)
+	}
+	if today := catalog.DateOf(now.In(class.Zone())); d.Compare(today) > 0 {
+		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: %s is in the future (today is %s where the class is held)", d, today)
+	}
+	if d.Compare(class.StartDate) < 0 {
+		return catalog.Date{}, errs.E(errs.Invalid, "completionDate: %s is before class %q starts on %s", d, class.ExternalID, class.StartDate)
+	}
+	return d, nil
 }
 
 // CleanupAbandoned sends the cancel call for an abandoned reservation, so that no
@@ -438,36 +463,63 @@ func (s *Service) PendingCleanups(ctx context.Context, limit int) ([]string, err
 	return refs, nil
 }
 
-// AbandonStale marks ABANDONED the bookings left PENDING longer than a reserve call
-// can take: their process stopped (or lost its database) between the reserve call and
-// recording its answer. Their seats are given back and their cleanup is marked
-// pending, so the scan that calls this schedules it next and the provider releases
-// whatever it may have reserved. It returns how many.
-func (s *Service) AbandonStale(ctx context.Context) (int, error) {
+// PendingMargin is how long the bookkeeping around a reserve call (recording the
+// answer) may take beyond the call's own timeout.
+const PendingMargin = 15 * time.Second
+
+// PendingDeadline is the moment a booking still PENDING is given up: its creation
+// plus the call timeout plus PendingMargin. The process making the call stops trying
+// to record the answer at that moment, so after it only a stopped process (a crash, a
+// kill -9) can have left the booking PENDING.
+func (s *Service) PendingDeadline(b Booking) time.Time {
+	return b.CreatedAt.Add(s.pendingFor())
+}
+
+// pendingFor is how long a booking may stay PENDING.
+func (s *Service) pendingFor() time.Duration {
 	d := s.CallTimeout
 	if d <= 0 {
 		d = 15 * time.Second
 	}
-	stale, err := s.Store.Bookings(ctx, Filter{States: []State{Pending}, CreatedBefore: s.now().Add(-2*d - time.Minute), Limit: 500})
+	return d + PendingMargin
+}
+
+// AbandonStale marks ABANDONED the bookings left PENDING past their PendingDeadline:
+// their process stopped (or lost its database) between the reserve call and recording
+// its answer. Their seats are given back and their cleanup is marked pending, so the
+// scan that calls this schedules it next and the provider releases whatever it may
+// have reserved. It returns how many.
+func (s *Service) AbandonStale(ctx context.Context) (int, error) {
+	stale, err := s.Store.Bookings(ctx, Filter{States: []State{Pending}, CreatedBefore: s.now().Add(-s.pendingFor()), Limit: 500})
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, b := range stale {
-		_, err := s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
-			if b.State != Pending {
-				return nil // finished meanwhile
-			}
-			b.State, b.CleanupPending, b.UpdatedAt = Abandoned, true, s.now()
-			b.Message = "the portal stopped before the provider's answer was recorded"
-			n++
-			return nil
-		})
+		_, abandoned, err := s.abandonStale(ctx, b.Reference)
 		if err != nil {
 			return n, err
 		}
+		if abandoned {
+			n++
+		}
 	}
 	return n, nil
+}
+
+// abandonStale marks one booking ABANDONED, with its cleanup pending, if it is still
+// PENDING; abandoned tells whether it was.
+func (s *Service) abandonStale(ctx context.Context, ref string) (b Booking, abandoned bool, err error) {
+	b, err = s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
+		if b.State != Pending {
+			return nil // finished meanwhile
+		}
+		b.State, b.CleanupPending, b.UpdatedAt = Abandoned, true, s.now()
+		b.Message = "the portal stopped before the provider's answer was recorded"
+		abandoned = true
+		return nil
+	})
+	return b, abandoned, err
 }
 
 // NotifyClassCancelled records a message to the enroller of every booking that holds

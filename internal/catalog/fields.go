@@ -117,8 +117,8 @@ func (c *Class) parse(f ClassFields) fieldErrors {
 		switch {
 		case s == "" && !optional:
 			fe.add(name, "must not be empty")
-		case len(s) > maxText:
-			fe.add(name, "is longer than %d characters", maxText)
+		case TooLong(s, maxText) != "":
+			fe.add(name, "%s", TooLong(s, maxText))
 		default:
 			*dst = s
 		}
@@ -127,7 +127,7 @@ func (c *Class) parse(f ClassFields) fieldErrors {
 		if v == nil {
 			return
 		}
-		d, err := ParseDate(*v)
+		d, err := ParseDate(*v) // the window is checked by CheckDateWindow
 		if err != nil {
 			fe.add(name, "%v", err)
 			return
@@ -225,6 +225,35 @@ func (c *Class) validate() error {
 	}
 	if c.CancellationDeadline.Compare(c.StartDate) > 0 {
 		fe.add("cancellationDeadline", "%s is after startDate %s", c.CancellationDeadline, c.StartDate)
+	}
+	return fe.err()
+}
+
+// ClassDatesFrom is the earliest date a class's dates may carry (SPEC §2).
+var ClassDatesFrom = Date{2000, time.January, 1}
+
+// ClassYearsAhead is how far ahead of today a class's dates may reach (SPEC §2).
+const ClassYearsAhead = 10
+
+// CheckDateWindow checks that the class's dates lie in the sane window: not before
+// ClassDatesFrom, not more than ClassYearsAhead years after today.
+func (c Class) CheckDateWindow(today Date) error {
+	last := today.AddYears(ClassYearsAhead)
+	var fe fieldErrors
+	for _, d := range []struct {
+		name string
+		date Date
+	}{
+		{"startDate", c.StartDate}, {"endDate", c.EndDate},
+		{"enrollmentDeadline", c.EnrollmentDeadline}, {"cancellationDeadline", c.CancellationDeadline},
+	} {
+		switch {
+		case d.date.IsZero():
+		case d.date.Compare(ClassDatesFrom) < 0:
+			fe.add(d.name, "%s is before %s", d.date, ClassDatesFrom)
+		case d.date.Compare(last) > 0:
+			fe.add(d.name, "%s is more than %d years ahead (after %s)", d.date, ClassYearsAhead, last)
+		}
 	}
 	return fe.err()
 }

@@ -32,8 +32,8 @@ func (s *Service) FindClasses(ctx context.Context, f ClassFilter) ([]Class, erro
 	if f.CourseID < 0 {
 		fe.add("course", "%d is not a course id", f.CourseID)
 	}
-	if len(f.Location) > maxText {
-		fe.add("location", "is longer than %d characters", maxText)
+	if tooLong := TooLong(f.Location, maxText); tooLong != "" {
+		fe.add("location", "%s", tooLong)
 	}
 	if f.From != nil && f.To != nil && f.From.Compare(*f.To) > 0 {
 		fe.add("from", "%s is after to %s", f.From, f.To)

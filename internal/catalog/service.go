@@ -128,6 +128,9 @@ func (s *Service) AddClass(ctx context.Context, p Provider, externalCourseID str
 		return Class{}, err
 	}
 	now := s.now()
+	if err := c.CheckDateWindow(DateOf(now)); err != nil {
+		return Class{}, err
+	}
 	c.CreatedAt, c.UpdatedAt = now, now
 	if err := s.Store.CreateClass(ctx, &c); err != nil {
 		if errs.Is(err, errs.Conflict) {
@@ -152,6 +155,9 @@ func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID 
 			return errs.E(errs.Conflict, "class %q is cancelled; restore it with restoreClass before updating it", c.ExternalID)
 		}
 		if err := c.Apply(f); err != nil {
+			return err
+		}
+		if err := c.CheckDateWindow(DateOf(s.now())); err != nil {
 			return err
 		}
 		c.UpdatedAt = s.now()

@@ -23,6 +23,29 @@ func ParseDate(s string) (Date, error) {
 	return DateOf(t), nil
 }
 
+// EarliestDate is the earliest date any date parameter may carry: an earlier one
+// (0001-01-01, a year typed as 0024) is a mistake, not a date anyone means.
+var EarliestDate = Date{1900, time.January, 1}
+
+// ParseDateInput reads a yyyy-MM-dd date a caller sent: ParseDate, and not before
+// EarliestDate. Stored dates are read with ParseDate, so that no rule added here makes
+// a stored row unreadable.
+func ParseDateInput(s string) (Date, error) {
+	d, err := ParseDate(s)
+	if err != nil {
+		return Date{}, err
+	}
+	if d.Compare(EarliestDate) < 0 {
+		return Date{}, fmt.Errorf("%s is before %s", d, EarliestDate)
+	}
+	return d, nil
+}
+
+// AddYears returns the date n years after d (Feb 29 becomes Mar 1 in a common year).
+func (d Date) AddYears(n int) Date {
+	return DateOf(time.Date(d.Year+n, d.Month, d.Day, 12, 0, 0, 0, time.UTC))
+}
+
 // DateOf returns the calendar date of t in t's location.
 func DateOf(t time.Time) Date {
 	y, m, d := t.Date()

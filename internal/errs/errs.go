@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 )
 
 // Code classifies an error for callers; it decides the HTTP status.
@@ -34,6 +35,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error // optional cause, logged but never shown
+	// RetryAfter, when set, is how long the caller should wait before trying again;
+	// HTTP adapters send it as Retry-After (whole seconds, at least 1).
+	RetryAfter time.Duration
 }
 
 // Error implements error.
@@ -67,6 +71,15 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return Internal
+}
+
+// RetryAfterOf returns the RetryAfter of the first *Error in err's chain, or 0.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // Is reports whether err carries the code.

@@ -41,6 +41,10 @@ type Options struct {
 	// PollEvery is how often idle workers look for new jobs. Default 1 s.
 	PollEvery time.Duration
 	Logger    *slog.Logger
+	// MigrationLock, when set, runs River's migrations under the portal's
+	// cross-process migration lock (store.DB.WithMigrationLock), so that instances
+	// starting together on PostgreSQL never race to create River's tables and types.
+	MigrationLock func(ctx context.Context, fn func(context.Context) error) error
 }
 
 func (o *Options) defaults() {
@@ -73,12 +77,33 @@ type Runner struct {
 var _ booking.Cleaner = (*Runner)(nil)
 
 // Migrate creates or updates River's tables in db. dialect is "sqlite" or "postgres".
+// On PostgreSQL, processes that may start together must call it under a shared lock
+// (New does, given Options.MigrationLock); on SQLite it serialises itself.
 func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
 	m, err := rivermigrate.New(driver(db, dialect), nil)
 	if err != nil {
 		return fmt.Errorf("jobs: migrations: %w", err)
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	if dialect == "postgres" {
+		// Run under the caller's advisory lock (Options.MigrationLock): PostgreSQL
+		// cannot serialise concurrent CREATE TYPE by transactions alone.
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("jobs: migrate: %w", err)
+		}
+		return nil
+	}
+	// SQLite: one transaction, which takes the database's write lock as it begins
+	// (the store opens SQLite with _txlock=immediate), so processes sharing the file
+	// migrate one after another and the later ones find nothing to do.
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("jobs: migrate: %w", err)
 	}
 	return nil
@@ -94,7 +119,12 @@ func driver(db *sql.DB, dialect string) riverdriver.Driver[*sql.Tx] {
 // New prepares a runner over db (migrating River's tables); Start starts it.
 func New(ctx context.Context, db *sql.DB, dialect string, bookings *booking.Service, cat *catalog.Service, opts Options) (*Runner, error) {
 	opts.defaults()
-	if err := Migrate(ctx, db, dialect); err != nil {
+	migrate := func(ctx context.Context) error { return Migrate(ctx, db, dialect) }
+	if opts.MigrationLock != nil {
+		if err := opts.MigrationLock(ctx, migrate); err != nil {
+			return nil, err
+		}
+	} else if err := migrate(ctx); err != nil {
 		return nil, err
 	}
 	r := &Runner{opts: opts}

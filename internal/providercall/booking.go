@@ -32,7 +32,7 @@ func person(p booking.Person) Person {
 // Reserve implements booking.Caller.
 func (c BookingCaller) Reserve(ctx context.Context, p catalog.Provider, b booking.Booking) (booking.ReserveAnswer, error) {
 	ans, err := c.Client.Reserve(ctx, TargetOf(p), ReserveRequest{
-		ExternalCourseClassID: b.ClassExternalID, BookingReference: b.Reference,
+		ExternalCourseClassID: b.ClassExternalID, ExternalCourseID: b.CourseExternalID, BookingReference: b.Reference,
 		Student: person(b.Student), StudentBirthDate: b.StudentBirthDate, Enroller: person(b.Enroller), Company: b.Company,
 	})
 	if err != nil {

@@ -161,11 +161,16 @@ func (c *Client) Cancel(ctx context.Context, t Target, r CancelRequest) (CancelA
 }
 
 // reserveParams lists a reserve call's parameters in the order they are
-// appended, as the seed document lists them.
+// appended, as the seed document lists them. The portal's reference is sent as
+// trainingportalBookingReference: in the reserve answer and the cancel call
+// "bookingReference" is the provider's. {bookingReference} stays a placeholder
+// alias in reserve templates, where only the portal's reference exists, so that
+// templates registered before the rename keep working.
 func reserveParams(r ReserveRequest) []Param {
 	return []Param{
 		{Name: "externalCourseClassId", Value: r.ExternalCourseClassID},
-		{Name: "bookingReference", Value: r.BookingReference, Aliases: []string{"trainingportalBookingReference"}},
+		{Name: "externalCourseId", Value: r.ExternalCourseID},
+		{Name: "trainingportalBookingReference", Value: r.BookingReference, Aliases: []string{"bookingReference"}},
 		{Name: "studentFirstName", Value: r.Student.FirstName},
 		{Name: "studentLastName", Value: r.Student.LastName},
 		{Name: "studentEmailAddress", Value: r.Student.Email},
@@ -181,11 +186,12 @@ func reserveParams(r ReserveRequest) []Param {
 
 // cancelParams lists a cancel call's parameters. A placeholder named like a
 // parameter takes that parameter's value, so in a cancel URL
-// {bookingReference} is the provider's reference, as is
-// {providerBookingReference}.
+// {bookingReference} is the provider's reference, as are
+// {providerBookingReference} and {enrollmentReference} (the seed's word: "a URL
+// ... with enrollmentReference as part of URL").
 func cancelParams(r CancelRequest) []Param {
 	return []Param{
-		{Name: "bookingReference", Value: r.ProviderBookingReference, Aliases: []string{"providerBookingReference"}},
+		{Name: "bookingReference", Value: r.ProviderBookingReference, Aliases: []string{"providerBookingReference", "enrollmentReference"}},
 		{Name: "trainingportalBookingReference", Value: r.BookingReference},
 	}
 }

@@ -116,6 +116,7 @@ func testClient(j Journal, o Options) *Client {
 
 var testReserve = ReserveRequest{
 	ExternalCourseClassID: "CL-1",
+	ExternalCourseID:      "BST",
 	BookingReference:      "tp-ref-1",
 	Student:               Person{FirstName: "Kari", LastName: "Nordmann"},
 }
@@ -277,7 +278,7 @@ func TestReserveAnswers(t *testing.T) {
 				call.BookingReference != "tp-ref-1" || call.At.IsZero() || call.Latency <= 0 {
 				t.Errorf("journal entry lacks details: %+v", call)
 			}
-			if !strings.HasPrefix(call.URL, base+"/reserve?externalCourseClassId=CL-1&bookingReference=tp-ref-1") {
+			if !strings.HasPrefix(call.URL, base+"/reserve?externalCourseClassId=CL-1&externalCourseId=BST&trainingportalBookingReference=tp-ref-1") {
 				t.Errorf("journal URL = %q", call.URL)
 			}
 			if call.HTTPStatus != tt.wantCode {
@@ -326,6 +327,7 @@ func TestReserveSendsParameters(t *testing.T) {
 	c := testClient(nil, Options{})
 	r := ReserveRequest{
 		ExternalCourseClassID: "CL 1/ø",
+		ExternalCourseID:      "BST 2",
 		BookingReference:      "tp-9",
 		Student:               Person{FirstName: "Åse", LastName: "Berg & Sønn", Email: "a@b.no", Phone: "+47 123"},
 		StudentBirthDate:      "1990-02-03",
@@ -345,7 +347,7 @@ func TestReserveSendsParameters(t *testing.T) {
 	}
 	q := got.URL.Query()
 	want := map[string]string{
-		"lang": "no", "bookingReference": "tp-9",
+		"lang": "no", "trainingportalBookingReference": "tp-9", "externalCourseId": "BST 2",
 		"studentFirstName": "Åse", "studentLastName": "Berg & Sønn", "studentEmailAddress": "a@b.no",
 		"studentPhoneNumber": "+47 123", "studentBirthDate": "1990-02-03",
 		"enrollerFirstName": "Ola", "enrollerEmailAddress": "ola@firma.no", "company": "Firma AS",
@@ -355,7 +357,7 @@ func TestReserveSendsParameters(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, q.Get(k), v)
 		}
 	}
-	for _, k := range []string{"externalCourseClassId", "enrollerLastName", "enrollerPhoneNumber"} {
+	for _, k := range []string{"externalCourseClassId", "enrollerLastName", "enrollerPhoneNumber", "bookingReference"} {
 		if q.Has(k) {
 			t.Errorf("%s sent but should not be (placed in the path or empty)", k)
 		}

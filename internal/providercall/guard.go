@@ -2,6 +2,7 @@ package providercall
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -23,53 +24,123 @@ func (e *RefusedError) reason() string {
 	return fmt.Sprintf("address %s is %s; refused (start with --allow-private-urls to allow)", e.Addr, e.Range)
 }
 
-var (
-	metadataV4 = netip.MustParseAddr("169.254.169.254")
-	metadataV6 = netip.MustParseAddr("fd00:ec2::254")
+// specialRange is one row of the SSRF guard's table.
+type specialRange struct {
+	prefix netip.Prefix
+	what   string // how a refusal names it: "address … is <what>"
+	// v4At >= 0 marks a translation prefix (NAT64, 6to4) that embeds an IPv4
+	// address at that byte offset: refused only when the embedded address is.
+	v4At int
+}
 
-	// Ranges beyond what netip's predicates cover.
-	cgnat     = netip.MustParsePrefix("100.64.0.0/10")
-	thisNet   = netip.MustParsePrefix("0.0.0.0/8")
-	reserved4 = netip.MustParsePrefix("240.0.0.0/4") // includes 255.255.255.255
-	v4compat  = netip.MustParsePrefix("::/96")       // deprecated IPv4-compatible IPv6
-	// Prefixes that embed an IPv4 address the packet may end up at.
-	nat64     = netip.MustParsePrefix("64:ff9b::/96")
-	nat64Loc  = netip.MustParsePrefix("64:ff9b:1::/48")
-	sixToFour = netip.MustParsePrefix("2002::/16")
-)
+func refuse(prefix, what string) specialRange {
+	return specialRange{prefix: netip.MustParsePrefix(prefix), what: what, v4At: -1}
+}
+
+// specialRanges is the table of addresses the portal never calls (unless started with
+// --allow-private-urls): the cloud metadata addresses first, for the clearer reason,
+// then IANA's IPv4 and IPv6 Special-Purpose Address Registries (every entry, whether
+// or not the registry marks it globally reachable: none is a course provider's
+// booking system), multicast and the host's own interface addresses (checked apart).
+// docs/operations.md lists the same rows; a test keeps the two alike.
+var specialRanges = []specialRange{
+	// Cloud metadata and platform services.
+	refuse("169.254.169.254/32", "a cloud metadata address"), // AWS, GCP, Azure, OpenStack, Oracle, DigitalOcean
+	refuse("169.254.170.2/32", "a cloud metadata address"),   // AWS ECS task metadata
+	refuse("169.254.169.123/32", "a cloud metadata address"), // AWS time service
+	refuse("168.63.129.16/32", "a cloud metadata address"),   // Azure WireServer
+	refuse("100.100.100.200/32", "a cloud metadata address"), // Alibaba Cloud
+	refuse("192.0.0.192/32", "a cloud metadata address"),     // Oracle Cloud (legacy)
+	refuse("fd00:ec2::254/128", "a cloud metadata address"),  // AWS (IPv6)
+	refuse("fd00:ec2::123/128", "a cloud metadata address"),  // AWS time service (IPv6)
+	refuse("fd20:ce::254/128", "a cloud metadata address"),   // GCP (IPv6)
+	// IANA IPv4 Special-Purpose Address Registry.
+	refuse("0.0.0.0/8", "unspecified (\"this network\")"),
+	refuse("10.0.0.0/8", "private"),
+	refuse("100.64.0.0/10", "in the shared (CGNAT) range"),
+	refuse("127.0.0.0/8", "loopback"),
+	refuse("169.254.0.0/16", "link-local"),
+	refuse("172.16.0.0/12", "private"),
+	refuse("192.0.0.0/24", "reserved for IETF protocol assignments"),
+	refuse("192.0.2.0/24", "reserved for documentation (TEST-NET-1)"),
+	refuse("192.31.196.0/24", "reserved for AS112 DNS"),
+	refuse("192.52.193.0/24", "reserved for AMT relays"),
+	refuse("192.88.99.0/24", "a deprecated 6to4 relay address"),
+	refuse("192.168.0.0/16", "private"),
+	refuse("192.175.48.0/24", "reserved for AS112 DNS"),
+	refuse("198.18.0.0/15", "reserved for benchmarking"),
+	refuse("198.51.100.0/24", "reserved for documentation (TEST-NET-2)"),
+	refuse("203.0.113.0/24", "reserved for documentation (TEST-NET-3)"),
+	refuse("224.0.0.0/4", "multicast"),
+	refuse("240.0.0.0/4", "reserved"), // includes 255.255.255.255, limited broadcast
+	// IANA IPv6 Special-Purpose Address Registry (IPv4-mapped ::ffff:0:0/96 is
+	// checked as the IPv4 address it maps).
+	refuse("::1/128", "loopback"),
+	refuse("::/128", "unspecified"),
+	refuse("::/96", "reserved"), // deprecated IPv4-compatible addresses
+	{prefix: netip.MustParsePrefix("64:ff9b::/96"), what: "behind NAT64", v4At: 12},
+	refuse("64:ff9b:1::/48", "reserved for local IPv4/IPv6 translation"),
+	refuse("100::/64", "a discard-only address"),
+	refuse("100:0:0:1::/64", "a dummy address"),
+	refuse("2001::/23", "reserved for IETF protocol assignments"),
+	refuse("2001:db8::/32", "reserved for documentation"),
+	{prefix: netip.MustParsePrefix("2002::/16"), what: "behind 6to4", v4At: 2},
+	refuse("2620:4f:8000::/48", "reserved for AS112 DNS"),
+	refuse("3fff::/20", "reserved for documentation"),
+	refuse("5f00::/16", "reserved for segment routing (SRv6)"),
+	refuse("fc00::/7", "private"),
+	refuse("fe80::/10", "link-local"),
+	refuse("fec0::/10", "site-local (deprecated)"),
+	refuse("ff00::/8", "multicast"),
+}
+
+// interfaceAddrs lists the host's own addresses; a variable so tests can stand in.
+var interfaceAddrs = net.InterfaceAddrs
 
 // refusedRange says which refused range a holds, or "" when a may be called.
 func refusedRange(a netip.Addr) string {
 	a = a.Unmap().WithZone("")
-	switch {
-	case a == metadataV4 || a == metadataV6:
-		return "a cloud metadata address"
-	case a.IsLoopback():
-		return "loopback"
-	case a.IsUnspecified() || thisNet.Contains(a):
-		return "unspecified"
-	case a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast():
-		return "link-local"
-	case a.IsMulticast() || a.IsInterfaceLocalMulticast():
-		return "multicast"
-	case a.IsPrivate():
-		return "private"
-	case cgnat.Contains(a):
-		return "in the shared (CGNAT) range"
-	case reserved4.Contains(a) || v4compat.Contains(a):
-		return "reserved"
-	case nat64.Contains(a) || nat64Loc.Contains(a):
-		b := a.As16()
-		if r := refusedRange(netip.AddrFrom4([4]byte(b[12:16]))); r != "" {
-			return r + " (behind NAT64)"
+	for _, r := range specialRanges {
+		if !r.prefix.Contains(a) {
+			continue
 		}
-	case sixToFour.Contains(a):
-		b := a.As16()
-		if r := refusedRange(netip.AddrFrom4([4]byte(b[2:6]))); r != "" {
-			return r + " (behind 6to4)"
+		if r.v4At < 0 {
+			return r.what
 		}
+		b := a.As16()
+		if inner := refusedRange(netip.AddrFrom4([4]byte(b[r.v4At : r.v4At+4]))); inner != "" {
+			return inner + " (" + r.what + ")"
+		}
+		return ""
+	}
+	if isOwnAddress(a) {
+		return "one of this machine's own addresses"
 	}
 	return ""
+}
+
+// isOwnAddress reports whether a is assigned to one of the host's interfaces, so a
+// provider URL cannot reach services listening on the portal's machine by its public
+// address. Interfaces change rarely, but they do: they are read at each check (a
+// check happens once per new connection, not per request).
+func isOwnAddress(a netip.Addr) bool {
+	addrs, err := interfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, ia := range addrs {
+		var ip net.IP
+		switch v := ia.(type) {
+		case *net.IPNet:
+			ip = v.IP
+		case *net.IPAddr:
+			ip = v.IP
+		}
+		if own, ok := netip.AddrFromSlice(ip); ok && own.Unmap() == a {
+			return true
+		}
+	}
+	return false
 }
 
 func checkAddr(a netip.Addr, allowPrivate bool) error {

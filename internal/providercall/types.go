@@ -9,9 +9,11 @@ import (
 type Target struct {
 	ProviderID   int64
 	ProviderName string
-	// ReserveURL and CancelURL may be templates with placeholders such as
-	// {externalCourseClassId}, {bookingReference}, {providerBookingReference}
-	// or any other parameter name; see ExpandURL.
+	// ReserveURL and CancelURL may be templates with placeholders: every
+	// parameter name of the call, such as {externalCourseClassId} or
+	// {trainingportalBookingReference}, and in a cancel URL
+	// {bookingReference} = {providerBookingReference} = {enrollmentReference}
+	// for the provider's reference; see ExpandURL.
 	ReserveURL string
 	CancelURL  string
 	// Secret is optional; when set, every call carries a timestamp and an
@@ -30,11 +32,14 @@ type Person struct {
 // ReserveRequest is what the portal sends to a provider's reserve URL.
 type ReserveRequest struct {
 	ExternalCourseClassID string // required: the provider's id of the course class
-	BookingReference      string // the portal's booking reference
-	Student               Person
-	StudentBirthDate      string // yyyy-MM-dd or ""
-	Enroller              Person
-	Company               string
+	// ExternalCourseID is the provider's id of the class's course: class ids are
+	// unique per course, not per provider.
+	ExternalCourseID string
+	BookingReference string // the portal's, sent as trainingportalBookingReference
+	Student          Person
+	StudentBirthDate string // yyyy-MM-dd or ""
+	Enroller         Person
+	Company          string
 }
 
 // ReserveAnswer is a provider's readable answer to a reserve call.

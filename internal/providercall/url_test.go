@@ -9,6 +9,7 @@ import (
 func TestExpandURL(t *testing.T) {
 	full := reserveParams(ReserveRequest{
 		ExternalCourseClassID: "C 1&2/ø",
+		ExternalCourseID:      "BST",
 		BookingReference:      "tp-123",
 		Student:               Person{FirstName: "Åse Marie", LastName: "O'Brien", Email: "ase+1@example.no"},
 		Company:               "Bygg & Anlegg AS",
@@ -22,15 +23,21 @@ func TestExpandURL(t *testing.T) {
 	}{
 		{name: "plain URL gets every non-empty parameter in order",
 			template: "https://p.example/reserve", params: full,
-			want: "https://p.example/reserve?externalCourseClassId=C+1%262%2F%C3%B8&bookingReference=tp-123" +
+			want: "https://p.example/reserve?externalCourseClassId=C+1%262%2F%C3%B8&externalCourseId=BST&trainingportalBookingReference=tp-123" +
 				"&studentFirstName=%C3%85se+Marie&studentLastName=O%27Brien&studentEmailAddress=ase%2B1%40example.no" +
 				"&company=Bygg+%26+Anlegg+AS"},
 		{name: "placeholder in the path is path-escaped and not repeated",
-			template: "https://p.example/classes/{externalCourseClassId}/reserve", params: full[:2],
-			want: "https://p.example/classes/C%201&2%2F%C3%B8/reserve?bookingReference=tp-123"},
+			template: "https://p.example/classes/{externalCourseClassId}/reserve", params: full[:3],
+			want: "https://p.example/classes/C%201&2%2F%C3%B8/reserve?externalCourseId=BST&trainingportalBookingReference=tp-123"},
+		{name: "every reserve parameter name is a placeholder",
+			template: "https://p.example/courses/{externalCourseId}/classes/{externalCourseClassId}/book/{trainingportalBookingReference}", params: full[:4],
+			want: "https://p.example/courses/BST/classes/C%201&2%2F%C3%B8/book/tp-123?studentFirstName=%C3%85se+Marie"},
+		{name: "reserve {bookingReference} is the portal's reference, as in templates registered before the rename",
+			template: "https://p.example/reserve/{bookingReference}", params: full[:3],
+			want: "https://p.example/reserve/tp-123?externalCourseClassId=C+1%262%2F%C3%B8&externalCourseId=BST"},
 		{name: "placeholder in the query is query-escaped, own query kept",
-			template: "https://p.example/r?api=v2&class={externalCourseClassId}&x=a%20b", params: full[:2],
-			want: "https://p.example/r?api=v2&class=C+1%262%2F%C3%B8&x=a%20b&bookingReference=tp-123"},
+			template: "https://p.example/r?api=v2&class={externalCourseClassId}&x=a%20b", params: full[:3],
+			want: "https://p.example/r?api=v2&class=C+1%262%2F%C3%B8&x=a%20b&externalCourseId=BST&trainingportalBookingReference=tp-123"},
 		{name: "placeholder names in any case",
 			template: "https://p.example/r/{EXTERNALCOURSECLASSID}", params: full[:1],
 			want: "https://p.example/r/C%201&2%2F%C3%B8"},
@@ -38,18 +45,26 @@ func TestExpandURL(t *testing.T) {
 			template: "https://p.example/bookings/{providerBookingReference}/cancel",
 			params:   cancelParams(CancelRequest{ProviderBookingReference: "P 9", BookingReference: "tp-1"}),
 			want:     "https://p.example/bookings/P%209/cancel?trainingportalBookingReference=tp-1"},
+		{name: "cancel {enrollmentReference} is the provider's reference (the seed's word)",
+			template: "https://p.example/cancel/{enrollmentReference}",
+			params:   cancelParams(CancelRequest{ProviderBookingReference: "1234", BookingReference: "tp-1"}),
+			want:     "https://p.example/cancel/1234?trainingportalBookingReference=tp-1"},
+		{name: "cancel {bookingReference} is the provider's reference, {trainingportalBookingReference} the portal's",
+			template: "https://p.example/c/{bookingReference}?tp={trainingportalBookingReference}",
+			params:   cancelParams(CancelRequest{ProviderBookingReference: "1234", BookingReference: "tp-1"}),
+			want:     "https://p.example/c/1234?tp=tp-1"},
 		{name: "cancel without provider reference skips it",
 			template: "https://p.example/cancel",
 			params:   cancelParams(CancelRequest{BookingReference: "tp-1"}),
 			want:     "https://p.example/cancel?trainingportalBookingReference=tp-1"},
 		{name: "empty value in the query placeholder is allowed",
 			template: "https://p.example/r?phone={studentPhoneNumber}", params: full,
-			want: "https://p.example/r?phone=&externalCourseClassId=C+1%262%2F%C3%B8&bookingReference=tp-123" +
+			want: "https://p.example/r?phone=&externalCourseClassId=C+1%262%2F%C3%B8&externalCourseId=BST&trainingportalBookingReference=tp-123" +
 				"&studentFirstName=%C3%85se+Marie&studentLastName=O%27Brien&studentEmailAddress=ase%2B1%40example.no" +
 				"&company=Bygg+%26+Anlegg+AS"},
 		{name: "template's own parameter of the same name wins",
-			template: "https://p.example/r?bookingReference=fixed", params: full[:2],
-			want: "https://p.example/r?bookingReference=fixed&externalCourseClassId=C+1%262%2F%C3%B8"},
+			template: "https://p.example/r?trainingportalBookingReference=fixed", params: full[:3],
+			want: "https://p.example/r?trainingportalBookingReference=fixed&externalCourseClassId=C+1%262%2F%C3%B8&externalCourseId=BST"},
 		{name: "no params, no question mark",
 			template: "https://p.example/r", params: nil, want: "https://p.example/r"},
 		{name: "lone braces are not placeholders",
@@ -113,8 +128,8 @@ func TestCheckURL(t *testing.T) {
 		wantErr      string
 	}{
 		{url: "https://booking.example.no/reserve?class={externalCourseClassId}"},
-		{url: "http://203.0.113.7/cancel/{providerBookingReference}"},
-		{url: "https://[2001:db8::1]/r"},
+		{url: "http://93.184.216.34/cancel/{providerBookingReference}"},
+		{url: "https://[2606:4700::6810:84e5]/r"},
 		{url: "http://127.0.0.1:8081/r", wantErr: "address 127.0.0.1 is loopback; refused " + allowHint},
 		{url: "http://127.0.0.1:8081/r", allowPrivate: true},
 		{url: "http://localhost:8081/r", wantErr: "is loopback; refused"},
@@ -161,18 +176,30 @@ func TestCheckURL(t *testing.T) {
 }
 
 func TestCheckTemplate(t *testing.T) {
-	if err := CheckTemplate(KindCancel, "https://p.example/b/{providerBookingReference}", false); err != nil {
-		t.Errorf("cancel template with provider reference: %v", err)
+	tests := []struct {
+		kind    Kind
+		url     string
+		wantErr string // "" for accepted
+	}{
+		{KindCancel, "https://p.example/b/{providerBookingReference}", ""},
+		{KindCancel, "https://p.example/b/{enrollmentReference}", ""},
+		{KindCancel, "https://p.example/b/{bookingReference}?tp={trainingportalBookingReference}", ""},
+		{KindCancel, "https://p.example/b/{externalCourseClassId}", "unknown placeholder {externalCourseClassId}"},
+		{KindReserve, "https://p.example/b/{providerBookingReference}", "unknown placeholder {providerBookingReference}"},
+		{KindReserve, "https://p.example/b/{enrollmentReference}", "unknown placeholder {enrollmentReference}"},
+		{KindReserve, "https://p.example/c/{externalCourseClassId}?who={studentEmailAddress}", ""},
+		{KindReserve, "https://p.example/{externalCourseId}/{externalCourseClassId}/{trainingportalBookingReference}", ""},
+		{KindReserve, "https://p.example/r?company={company}&born={studentBirthDate}&p={enrollerPhoneNumber}", ""},
+		{"book", "https://p.example/", "kind"},
 	}
-	if err := CheckTemplate(KindReserve, "https://p.example/b/{providerBookingReference}", false); err == nil ||
-		!strings.Contains(err.Error(), "unknown placeholder {providerBookingReference}") {
-		t.Errorf("reserve template with provider reference: err = %v", err)
-	}
-	if err := CheckTemplate(KindReserve, "https://p.example/c/{externalCourseClassId}?who={studentEmailAddress}", false); err != nil {
-		t.Errorf("reserve template: %v", err)
-	}
-	if err := CheckTemplate("book", "https://p.example/", false); err == nil {
-		t.Error("unknown kind accepted")
+	for _, tt := range tests {
+		err := CheckTemplate(tt.kind, tt.url, false)
+		if tt.wantErr == "" && err != nil {
+			t.Errorf("CheckTemplate(%s, %q) = %v, want accepted", tt.kind, tt.url, err)
+		}
+		if tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("CheckTemplate(%s, %q) = %v, want an error containing %q", tt.kind, tt.url, err, tt.wantErr)
+		}
 	}
 }
 

@@ -57,7 +57,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // Handler returns the portal's HTTP handler: every registrar's routes plus /healthz,
-// /readyz and /metrics, wrapped in request logging, metrics and panic recovery.
+// /readyz and /metrics, wrapped in request logging, metrics and panic recovery. Paths
+// are cleaned before they are matched, never redirected.
 func Handler(db Pinger, reg *prometheus.Registry, m *Metrics, logger *slog.Logger, apis ...Registrar) http.Handler {
 	mux := http.NewServeMux()
 	for _, a := range apis {
@@ -111,6 +112,7 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 func observe(mux *http.ServeMux, m *Metrics, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r = withCleanPath(r)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/tportal/tportal/internal/booking"
@@ -12,7 +14,7 @@ import (
 
 var _ booking.Store = (*DB)(nil)
 
-const bookingColumns = `b.id, b.reference, b.class_id, cl.external_id, cl.course_id, co.provider_id,
+const bookingColumns = `b.id, b.reference, b.class_id, cl.external_id, cl.course_id, co.external_id, co.provider_id,
 	b.student_first_name, b.student_last_name, b.student_email, b.student_phone, b.student_birth_date,
 	b.enroller_first_name, b.enroller_last_name, b.enroller_email, b.enroller_phone,
 	b.company, b.comment, b.purchase_order_number, b.state, b.provider_reference, b.message,
@@ -24,7 +26,7 @@ func scanBooking(row scanner) (booking.Booking, error) {
 	var b booking.Booking
 	var created, updated int64
 	var key sql.NullString
-	err := row.Scan(&b.ID, &b.Reference, &b.ClassID, &b.ClassExternalID, &b.CourseID, &b.ProviderID,
+	err := row.Scan(&b.ID, &b.Reference, &b.ClassID, &b.ClassExternalID, &b.CourseID, &b.CourseExternalID, &b.ProviderID,
 		&b.Student.FirstName, &b.Student.LastName, &b.Student.Email, &b.Student.Phone, &b.StudentBirthDate,
 		&b.Enroller.FirstName, &b.Enroller.LastName, &b.Enroller.Email, &b.Enroller.Phone,
 		&b.Company, &b.Comment, &b.PurchaseOrderNumber, &b.State, &b.ProviderReference, &b.Message,
@@ -60,7 +62,7 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 		if n, _ := res.RowsAffected(); n != 1 {
 			return errs.E(errs.Conflict, "class %q has no seats left", c.ExternalID)
 		}
-		b.ClassExternalID, b.CourseID, b.ProviderID = c.ExternalID, c.CourseID, c.ProviderID
+		b.ClassExternalID, b.CourseID, b.CourseExternalID, b.ProviderID = c.ExternalID, c.CourseID, c.CourseExternalID, c.ProviderID
 		err = s.in(tx).QueryRowContext(ctx, `
 			INSERT INTO bookings (reference, class_id, student_first_name, student_last_name, student_email,
 				student_phone, student_birth_date, enroller_first_name, enroller_last_name, enroller_email,
@@ -81,6 +83,29 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Booking, error) {
 	b, err := scanBooking(s.q().QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`, ref))
 	return b, mapErr(err, "booking "+ref)
+}
+
+// ProviderBookings implements booking.Store. Two look-ups joined by UNION ALL, each
+// an equality on an indexed column, so that both databases use the indexes whatever
+// their statistics say (an OR of the two let PostgreSQL scan the table). The matches
+// are few, so they are sorted here.
+func (s *DB) ProviderBookings(ctx context.Context, providerID int64, ref string) ([]booking.Booking, error) {
+	bs, err := queryAll(ctx, s, "find bookings by reference", `SELECT `+bookingColumns+bookingFrom+`
+		WHERE co.provider_id = $1 AND b.reference = $2
+		UNION ALL SELECT `+bookingColumns+bookingFrom+`
+		WHERE co.provider_id = $1 AND b.provider_reference = $2 AND b.reference <> $2`,
+		[]any{providerID, ref}, scanBooking)
+	slices.SortFunc(bs, func(a, b booking.Booking) int { return cmp.Compare(b.ID, a.ID) })
+	return bs, err
+}
+
+// HasPendingBooking implements booking.Store. The state is a literal, not a
+// parameter, so the state index finds the few PENDING bookings directly.
+func (s *DB) HasPendingBooking(ctx context.Context, providerID int64) (bool, error) {
+	var pending bool
+	err := s.q().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1`+bookingFrom+`
+		WHERE b.state = 'PENDING' AND co.provider_id = $1)`, providerID).Scan(&pending)
+	return pending, mapErr(err, "look for pending bookings")
 }
 
 // BookingByIdempotencyKey implements booking.Store.

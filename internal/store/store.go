@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
@@ -49,11 +50,22 @@ type DB struct {
 	db      *sql.DB
 	dialect dialect
 	stmts   sync.Map // query text -> *sql.Stmt; see querier
+	created bool     // Open found no tportal schema and made it
+	path    string   // SQLite: the database file
 }
 
 // Open connects to the database named by dbURL, `sqlite:PATH` or `postgres://…`, and
-// applies pending migrations. PATH's folder is created when missing.
-func Open(ctx context.Context, dbURL string) (*DB, error) {
+// applies pending migrations. A missing SQLite file (and its folder) is created;
+// Created tells whether it was.
+func Open(ctx context.Context, dbURL string) (*DB, error) { return open(ctx, dbURL, true) }
+
+// OpenExisting is Open for commands that only read or change what exists: a SQLite
+// file that does not exist, or a PostgreSQL database without tportal's tables, is an
+// errs.NotFound "no database at …" error, and nothing is created. An existing
+// database is still brought up to date.
+func OpenExisting(ctx context.Context, dbURL string) (*DB, error) { return open(ctx, dbURL, false) }
+
+func open(ctx context.Context, dbURL string, create bool) (*DB, error) {
 	var (
 		db  *sql.DB
 		d   dialect
@@ -61,7 +73,13 @@ func Open(ctx context.Context, dbURL string) (*DB, error) {
 	)
 	switch {
 	case strings.HasPrefix(dbURL, "sqlite:"):
-		db, err = openSQLite(strings.TrimPrefix(dbURL, "sqlite:"))
+		path := strings.TrimPrefix(dbURL, "sqlite:")
+		if !create {
+			if _, statErr := os.Stat(path); errors.Is(statErr, fs.ErrNotExist) || path == "" {
+				return nil, errs.E(errs.NotFound, "no database at %s", path)
+			}
+		}
+		db, err = openSQLite(path)
 		d = sqliteDialect
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
 		db, err = sql.Open("pgx", dbURL)
@@ -77,7 +95,13 @@ func Open(ctx context.Context, dbURL string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", Redact(dbURL), err)
 	}
-	s := &DB{db: db, dialect: d}
+	s := &DB{db: db, dialect: d, path: strings.TrimPrefix(dbURL, "sqlite:")}
+	if !create && d.name == "postgres" {
+		if err := s.checkSchema(ctx, dbURL); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -109,28 +133,82 @@ func openSQLite(path string) (*sql.DB, error) {
 	return db, db.Ping()
 }
 
+// checkSchema tells a PostgreSQL database that holds tportal's tables (goose's version
+// table is the mark) from an empty one.
+func (s *DB) checkSchema(ctx context.Context, dbURL string) error {
+	var table sql.NullString
+	if err := s.db.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version')::text`).Scan(&table); err != nil {
+		return fmt.Errorf("store: open %s: %w", Redact(dbURL), err)
+	}
+	if !table.Valid {
+		return errs.E(errs.NotFound, "no database at %s (it has no tportal tables)", Redact(dbURL))
+	}
+	return nil
+}
+
+// migrationLocker is the PostgreSQL side of the migration lock: a session advisory
+// lock, probed every second for up to ten minutes.
+func migrationLocker() (lock.SessionLocker, error) {
+	return lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 600))
+}
+
+// WithMigrationLock runs fn while holding the cross-process migration lock, the one
+// the portal's own migrations run under: a PostgreSQL advisory lock, or on SQLite an
+// OS file lock on PATH.migrate-lock beside the database file. Instances that start
+// together take turns instead of racing to create the same tables and types; the
+// job library's migrations run under it too.
+func (s *DB) WithMigrationLock(ctx context.Context, fn func(context.Context) error) error {
+	if s.dialect.name == "sqlite" {
+		fl := flock.New(s.path + ".migrate-lock")
+		if _, err := fl.TryLockContext(ctx, 50*time.Millisecond); err != nil {
+			return fmt.Errorf("store: migration lock %s: %w", fl.Path(), err)
+		}
+		defer fl.Unlock() //nolint:errcheck // closing the file releases the lock anyway
+		return fn(ctx)
+	}
+	locker, err := migrationLocker()
+	if err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer conn.Close()
+	if err := locker.SessionLock(ctx, conn); err != nil {
+		return fmt.Errorf("store: migration lock: %w", err)
+	}
+	defer func() {
+		if err := locker.SessionUnlock(context.WithoutCancel(ctx), conn); err != nil {
+			slog.WarnContext(ctx, "releasing the migration lock", "err", err)
+		}
+	}()
+	return fn(ctx)
+}
+
+// Created reports whether Open made the database's tables (a fresh database).
+func (s *DB) Created() bool { return s.created }
+
 func (s *DB) migrate(ctx context.Context) error {
 	dir, err := fs.Sub(migrations, "migrations/"+s.dialect.name)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	var opts []goose.ProviderOption
-	if s.dialect.name == "postgres" {
-		// Several instances may start at once; one migrates, the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return fmt.Errorf("store: migration lock: %w", err)
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	p, err := goose.NewProvider(s.dialect.goose, s.db, dir, opts...)
+	p, err := goose.NewProvider(s.dialect.goose, s.db, dir)
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
-	results, err := p.Up(ctx)
+	// Several instances may start at once; one migrates, the others wait and then
+	// find nothing to do.
+	var results []*goose.MigrationResult
+	err = s.WithMigrationLock(ctx, func(ctx context.Context) error {
+		results, err = p.Up(ctx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
+	s.created = len(results) > 0 && results[0].Source.Version == 1
 	for _, r := range results {
 		slog.InfoContext(ctx, "applied migration", "dialect", s.dialect.name, "version", r.Source.Version, "file", filepath.Base(r.Source.Path))
 	}

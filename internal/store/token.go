@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/tportal/tportal/internal/auth"
@@ -9,31 +10,48 @@ import (
 
 var _ auth.TokenStore = (*DB)(nil)
 
+const tokenColumns = `id, name, created_at, expires_at, revoked_at, last_used_at`
+
+func scanToken(row scanner) (auth.Token, error) {
+	var t auth.Token
+	var created int64
+	var expires, revoked, lastUsed sql.NullInt64
+	err := row.Scan(&t.ID, &t.Name, &created, &expires, &revoked, &lastUsed)
+	t.CreatedAt = fromMillis(created)
+	t.ExpiresAt, t.RevokedAt, t.LastUsedAt = timePtr(expires), timePtr(revoked), timePtr(lastUsed)
+	return t, err
+}
+
 // CreateToken implements auth.TokenStore. A hash stored twice is errs.Conflict.
-func (s *DB) CreateToken(ctx context.Context, name, hash string) (int64, error) {
+func (s *DB) CreateToken(ctx context.Context, name, hash string, expiresAt *time.Time) (int64, error) {
 	var id int64
-	err := s.q().QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, created_at) VALUES ($1, $2, $3) RETURNING id`,
-		name, hash, millis(time.Now())).Scan(&id)
+	err := s.q().QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		name, hash, millis(time.Now()), nullMillis(expiresAt)).Scan(&id)
 	return id, mapErr(err, "API token "+name)
 }
 
 // TokenByHash implements auth.TokenStore: errs.NotFound for an unknown hash.
 func (s *DB) TokenByHash(ctx context.Context, hash string) (auth.Token, error) {
-	var t auth.Token
-	var created int64
-	err := s.q().QueryRowContext(ctx, `SELECT id, name, created_at FROM api_tokens WHERE token_hash = $1`, hash).
-		Scan(&t.ID, &t.Name, &created)
-	t.CreatedAt = fromMillis(created)
+	t, err := scanToken(s.q().QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hash))
 	return t, mapErr(err, "API token")
 }
 
 // Tokens implements auth.TokenStore: every token, oldest first.
 func (s *DB) Tokens(ctx context.Context) ([]auth.Token, error) {
-	return queryAll(ctx, s, "list API tokens", `SELECT id, name, created_at FROM api_tokens ORDER BY id`, nil, func(row scanner) (auth.Token, error) {
-		var t auth.Token
-		var created int64
-		err := row.Scan(&t.ID, &t.Name, &created)
-		t.CreatedAt = fromMillis(created)
-		return t, err
-	})
+	return queryAll(ctx, s, "list API tokens", `SELECT `+tokenColumns+` FROM api_tokens ORDER BY id`, nil, scanToken)
+}
+
+// RevokeToken implements auth.TokenStore: errs.NotFound for an unknown id. Revoking
+// a revoked token keeps the first revocation time.
+func (s *DB) RevokeToken(ctx context.Context, id int64, at time.Time) (auth.Token, error) {
+	t, err := scanToken(s.q().QueryRowContext(ctx, `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING `+tokenColumns,
+		id, millis(at)))
+	return t, mapErr(err, "API token")
+}
+
+// TouchToken implements auth.TokenStore: it records a use, never moving the time back.
+func (s *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.q().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`,
+		id, millis(at))
+	return mapErr(err, "record API token use")
 }

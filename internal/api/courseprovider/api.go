@@ -1,5 +1,6 @@
 // Package courseprovider serves the course-provider API v1 under
-// /api/courseprovider/rest/: the catalogue methods and, later, the booking methods.
+// /api/courseprovider/rest/ and, as the public service does, under
+// /mintra/api/courseprovider/rest/: the catalogue methods and the booking methods.
 // It decodes the documented conventions (GET or POST, form, query or multipart
 // parameters, username+password or HTTP Basic), calls the domain services, and writes
 // JSON or XML.
@@ -8,6 +9,7 @@ package courseprovider
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	"github.com/tportal/tportal/internal/api/openapi"
 	"github.com/tportal/tportal/internal/api/wire"
@@ -16,8 +18,16 @@ import (
 	"github.com/tportal/tportal/internal/errs"
 )
 
-// Base is the path under which the API is served, as on the public service.
+// Base is the path under which the API is served.
 const Base = "/api/courseprovider/rest/"
+
+// PublicBase is the public service's path for the same API; it is served too, so that
+// a provider switches between the public service and this portal by the host alone.
+const PublicBase = "/mintra" + Base
+
+// Bases are the paths under which the API is served, with identical behaviour. Metrics
+// and logs name the route with the base the caller used.
+var Bases = []string{Base, PublicBase}
 
 // Authenticator checks credentials; *auth.Authenticator satisfies it.
 type Authenticator interface {
@@ -30,50 +40,84 @@ type API struct {
 	Bookings       *booking.Service
 	Auth           Authenticator
 	TrustForwarded bool // take the client address from X-Forwarded-For (behind a proxy)
+	// DefaultCountry (ISO 3166-1 alpha-2) is the country of phone numbers given without
+	// a country code; DefaultCountryCode ("NO") when empty.
+	DefaultCountry string
 }
 
 // handler is one API method: it gets the authenticated provider and the parameters
 // and returns the response body or an error.
 type handler func(r *http.Request, p catalog.Provider, in params) (any, error)
 
-// route is a method and the most its request body may hold.
+// route is a method, the most its request body may hold, and whether it only reads
+// (and so answers HEAD).
 type route struct {
-	h     handler
-	limit int64
+	h        handler
+	limit    int64
+	readOnly bool
 }
 
-// Register adds the API's routes to mux. Every method answers GET and POST.
+// Register adds the API's routes under each of Bases to mux. Every method answers GET
+// and POST.
 func (a *API) Register(mux *http.ServeMux) {
-	courses := Base + "v1/courses/get"
+	for _, base := range Bases {
+		a.register(mux, base)
+	}
+}
+
+func (a *API) register(mux *http.ServeMux, base string) {
+	courses := base + "v1/courses/get"
 	classes := courses + "/{externalCourseId}/courseClasses"
 	routes := map[string]route{
-		courses:             {a.getCourses, maxFormBytes},
-		classes:             {a.getCourseClasses, maxFormBytes},
-		classes + "/add":    {a.addClass, maxFormBytes},
-		classes + "/update": {a.updateClass, maxFormBytes},
-		classes + "/cancel/{externalCourseClassId}":                {a.cancelClass, maxFormBytes},
-		classes + "/restore/{externalCourseClassId}":               {a.restoreClass, maxFormBytes},
-		Base + "v1/booking/get/{bookingReference}":                 {a.getBookingInformation, maxFormBytes},
-		Base + "v1/booking/update/{bookingReference}":              {a.updateBookingStatus, maxFormBytes},
-		Base + "v1/booking/uploadDocumentation/{bookingReference}": {a.uploadDocumentation, a.uploadBodyLimit()},
+		courses:             {a.getCourses, maxFormBytes, true},
+		classes:             {a.getCourseClasses, maxFormBytes, true},
+		classes + "/add":    {a.addClass, maxFormBytes, false},
+		classes + "/update": {a.updateClass, maxFormBytes, false},
+		classes + "/cancel/{externalCourseClassId}":                {a.cancelClass, maxFormBytes, false},
+		classes + "/restore/{externalCourseClassId}":               {a.restoreClass, maxFormBytes, false},
+		base + "v1/booking/get/{bookingReference}":                 {a.getBookingInformation, maxFormBytes, true},
+		base + "v1/booking/update/{bookingReference}":              {a.updateBookingStatus, maxFormBytes, false},
+		base + "v1/booking/uploadDocumentation/{bookingReference}": {a.uploadDocumentation, a.uploadBodyLimit(), false},
 	}
 	for path, rt := range routes {
+		// A "GET" pattern also matches HEAD; serve refuses HEAD on a method that
+		// changes data, since a HEAD must never change anything.
 		mux.Handle("GET "+path, a.serve(rt))
 		mux.Handle("POST "+path, a.serve(rt))
 		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", "GET, HEAD, POST")
-			write(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed; use GET or POST"})
+			methodNotAllowed(w, r, rt.readOnly)
 		})
 	}
-	mux.Handle("GET "+Base+openapi.Path, openapi.Handler()) // the OpenAPI description
-	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET "+base+openapi.Path, openapi.Handler()) // the OpenAPI description
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
-	})
+	}
+	mux.HandleFunc(base, notFound)
+	// Without this, ServeMux would redirect the base without its slash to the base.
+	mux.HandleFunc(strings.TrimSuffix(base, "/"), notFound)
+}
+
+// methodNotAllowed answers 405 with the methods the route takes.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, readOnly bool) {
+	allow := "GET, POST"
+	if readOnly {
+		allow = "GET, HEAD, POST"
+	}
+	w.Header().Set("Allow", allow)
+	write(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use GET or POST"})
 }
 
 func (a *API) serve(rt route) http.Handler {
 	h := rt.h
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead && !rt.readOnly {
+			methodNotAllowed(w, r, false)
+			return
+		}
+		if err := checkPathValues(r, "externalCourseId", "externalCourseClassId", "bookingReference"); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		in, err := readParams(w, r, rt.limit)
 		if err != nil {
 			writeError(w, r, err)
@@ -130,12 +174,22 @@ func (a *API) updateClass(r *http.Request, p catalog.Provider, in params) (any, 
 
 func (a *API) cancelClass(r *http.Request, p catalog.Provider, _ params) (any, error) {
 	_, err := a.Catalog.CancelClass(r.Context(), p, r.PathValue("externalCourseId"), r.PathValue("externalCourseClassId"))
-	return statusMessage{Successful: true}, err
+	return succeeded(""), err
 }
 
 func (a *API) restoreClass(r *http.Request, p catalog.Provider, _ params) (any, error) {
 	_, err := a.Catalog.RestoreClass(r.Context(), p, r.PathValue("externalCourseId"), r.PathValue("externalCourseClassId"))
-	return statusMessage{Successful: true}, err
+	return succeeded(""), err
+}
+
+// checkPathValues applies the text rule to the path variables present.
+func checkPathValues(r *http.Request, names ...string) error {
+	for _, name := range names {
+		if err := catalog.CheckText(name, r.PathValue(name), false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // listBody is a list that is a bare array in JSON and a wrapped element in XML, since

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func bookOne(t *testing.T, p *portal, accept bool) (booking.Booking, *seenInside
 	ctx := context.Background()
 	seen := &seenInside{}
 	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ref := r.URL.Query().Get("bookingReference")
+		ref := r.URL.Query().Get("trainingportalBookingReference")
 		req, _ := http.NewRequest("GET", p.root+"/api/courseprovider/rest/v1/booking/get/"+ref, nil)
 		req.SetBasicAuth("acme", p.acme.Get("password"))
 		if res, err := http.DefaultClient.Do(req); err == nil {
@@ -76,8 +77,8 @@ func bookOne(t *testing.T, p *portal, accept bool) (booking.Booking, *seenInside
 	}
 	b, err := p.bookings.Book(ctx, booking.Request{
 		ClassID:  class.ID,
-		Student:  booking.Person{FirstName: "Kari", LastName: "Nordmann", Email: "kari@example.no", Phone: "4790000000"},
-		Enroller: booking.Person{FirstName: "Ola", LastName: "Hansen", Email: "ola@example.no"},
+		Student:  booking.Person{FirstName: "Kari", LastName: "Nordmann", Email: "kari@example.no", Phone: "+47 900 00 000"},
+		Enroller: booking.Person{FirstName: "Ola", LastName: "Hansen", Email: "ola@example.no", Phone: "22 22 22 22"},
 		Company:  "Nordsjø AS", Comment: "Vegetarian lunch", PurchaseOrderNumber: "PO-77", StudentBirthDate: "1990-05-17",
 	})
 	return b, seen, err
@@ -102,25 +103,43 @@ func TestGetBookingInformationDuringAndAfterReserve(t *testing.T) {
 		expect(t, "getBookingInformation", r, 200)
 		m := r.json(t)
 		want := map[string]any{"bookingReference": b.Reference, "externalCourseClassId": "BOOKME", "firstName": "Kari",
-			"lastName": "Nordmann", "email": "kari@example.no", "phone": "4790000000", "birthDate": "1990-05-17",
-			"company": "Nordsjø AS", "enrollmentStatus": "NEW", "commentOnEnrollment": "Vegetarian lunch", "purchaseOrderNumber": "PO-77"}
+			"lastName": "Nordmann", "firstname": "Kari", "lastname": "Nordmann", "email": "kari@example.no",
+			"phone": "4790000000", "birthDate": "1990-05-17", "company": "Nordsjø AS", "enrollmentStatus": "NEW",
+			"commentOnEnrollment": "Vegetarian lunch", "purchaseOrderNumber": "PO-77",
+			"externalCourseId": "BST", "providerBookingReference": "PRV-1"}
 		for k, v := range want {
 			if m[k] != v {
 				t.Errorf("%s = %v, want %v", k, m[k], v)
 			}
 		}
-		if e, _ := m["enroller"].(map[string]any); e["email"] != "ola@example.no" || e["firstName"] != "Ola" {
+		if e, _ := m["enroller"].(map[string]any); e["email"] != "ola@example.no" || e["firstName"] != "Ola" || e["phone"] != "4722222222" {
 			t.Errorf("enroller = %v", m["enroller"])
 		}
 		r = p.postAt("v1/booking/get/"+b.Reference, p.acme, nil, "application/xml")
-		if !strings.Contains(string(r.body), "<booking><bookingReference>"+b.Reference) || !strings.Contains(string(r.body), "<enrollmentStatus>NEW</enrollmentStatus>") {
-			t.Errorf("XML booking = %s", r.body)
+		for _, want := range []string{"<booking><bookingReference>" + b.Reference, "<enrollmentStatus>NEW</enrollmentStatus>",
+			"<firstName>Kari</firstName>", "<firstname>Kari</firstname>", "<lastname>Nordmann</lastname>", "<phone>4790000000</phone>",
+			"<externalCourseId>BST</externalCourseId>", "<providerBookingReference>PRV-1</providerBookingReference>"} {
+			if !strings.Contains(string(r.body), want) {
+				t.Errorf("XML booking lacks %s: %s", want, r.body)
+			}
+		}
+		r = p.postAt("v1/booking/get/PRV-1", p.acme, nil, "")
+		expect(t, "getBookingInformation by the provider's own reference", r, 200)
+		if m := r.json(t); m["bookingReference"] != b.Reference {
+			t.Errorf("by the provider's reference: bookingReference %v, want %s", m["bookingReference"], b.Reference)
 		}
 		expect(t, "another provider's booking", p.postAt("v1/booking/get/"+b.Reference, p.other, nil, ""), 403)
 		r = p.postAt("v1/booking/get/no_such_ref", p.acme, nil, "")
 		expect(t, "unknown booking", r, 404)
 		if r.header.Get("Retry-After") != "" {
 			t.Error("an unknown booking says Retry-After")
+		}
+		if m := r.json(t); m["successful"] != false || m["sucessful"] != false || m["errorMessage"] == "" {
+			t.Errorf("error answer %s, want successful and sucessful false beside errorMessage", r.body)
+		}
+		r = p.postAt("v1/booking/get/no_such_ref", p.acme, nil, "text/xml")
+		if !strings.Contains(string(r.body), "<error><successful>false</successful><sucessful>false</sucessful><errorMessage>") {
+			t.Errorf("XML error answer = %s", r.body)
 		}
 	})
 }
@@ -138,11 +157,13 @@ func TestUpdateBookingStatusAndUpload(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		p := newPortal(t, dialect)
 		p.bookings.MaxDocumentBytes = 4096
+		now := settableClock(p)
 		b, _, err := bookOne(t, p, true)
 		if err != nil {
 			t.Fatal(err)
 		}
-		today := time.Now().Format("2006-01-02")
+		now.Store(time.Date(2030, 10, 5, 12, 0, 0, 0, time.UTC).UnixNano()) // the class ran from 2030-10-01
+		today := "2030-10-05"
 		update := "v1/booking/update/" + b.Reference
 		for _, tt := range []struct {
 			form   url.Values
@@ -151,14 +172,15 @@ func TestUpdateBookingStatusAndUpload(t *testing.T) {
 		}{
 			{url.Values{"newStatus": {"COMPLETED"}}, 400, "completionDate: is required"},
 			{url.Values{"newStatus": {"COMPLETED"}, "completionDate": {"2999-01-01"}}, 400, "in the future"},
+			{url.Values{"newStatus": {"COMPLETED"}, "completionDate": {"2015-05-05"}}, 400, `completionDate: 2015-05-05 is before class "BOOKME" starts on 2030-10-01`},
 			{url.Values{"newStatus": {"PASSED"}}, 400, "newStatus"},
 			{url.Values{"newStatus": {"COMPLETED"}, "completionDate": {today}}, 200, ""},
 		} {
 			r := p.postAt(update, p.acme, tt.form, "")
 			expect(t, "update "+tt.form.Encode(), r, tt.status)
 			if tt.status == 200 {
-				if m := r.json(t); m["successful"] != true {
-					t.Errorf("status message %s", r.body)
+				if m := r.json(t); m["successful"] != true || m["sucessful"] != true || m["errorMessage"] != "" {
+					t.Errorf("status message %s, want both spellings true and an empty errorMessage", r.body)
 				}
 			} else if msg := r.errorMessage(t); !strings.Contains(msg, tt.want) {
 				t.Errorf("errorMessage %q does not contain %q", msg, tt.want)
@@ -172,7 +194,7 @@ func TestUpdateBookingStatusAndUpload(t *testing.T) {
 		pdf := []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
 		r := p.multipart(upload, p.acme, "certificate.pdf", pdf, map[string]string{"documentType": "COURSE_CERTIFICATE"})
 		expect(t, "multipart PDF", r, 200)
-		if m := r.json(t); m["successful"] != true || m["documentId"] == "" {
+		if m := r.json(t); m["successful"] != true || m["sucessful"] != true || m["documentId"] == "" {
 			t.Errorf("upload answered %s", r.body)
 		}
 		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
@@ -199,6 +221,15 @@ func TestUpdateBookingStatusAndUpload(t *testing.T) {
 			t.Errorf("download = %q, %v", d.Content, err)
 		}
 	})
+}
+
+// settableClock gives the portal's booking engine a clock the test can move, set
+// before any request so that the server's goroutines only ever read it atomically.
+func settableClock(p *portal) *atomic.Int64 {
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	p.bookings.Now = func() time.Time { return time.Unix(0, now.Load()) }
+	return &now
 }
 
 // postAt posts to a path under the API base with an optional Accept header.

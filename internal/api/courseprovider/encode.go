@@ -68,18 +68,31 @@ func write(w http.ResponseWriter, r *http.Request, status int, v any) {
 	}
 }
 
-// errorBody is the documented error shape.
+// errorBody is the documented error shape. It also carries the status message's
+// flag, false, in both spellings (see statusMessage), so a client that reads only the
+// flag sees the failure.
 type errorBody struct {
 	XMLName      xml.Name `json:"-" xml:"error"`
+	Successful   bool     `json:"successful" xml:"successful"`
+	Sucessful    bool     `json:"sucessful" xml:"sucessful"`
 	ErrorMessage string   `json:"errorMessage" xml:"errorMessage"`
 }
 
 // statusMessage is the documented body of restore, cancel, booking update and upload.
+// The public docs spell the flag successful in their tables and sucessful in their
+// examples, and providers have coded to both: it is answered in both spellings.
 type statusMessage struct {
 	XMLName      xml.Name `json:"-" xml:"statusMessage"`
 	Successful   bool     `json:"successful" xml:"successful"`
+	Sucessful    bool     `json:"sucessful" xml:"sucessful"`
 	ErrorMessage string   `json:"errorMessage" xml:"errorMessage"`
 	DocumentID   string   `json:"documentId,omitempty" xml:"documentId,omitempty"`
+}
+
+// succeeded is the status message of a method that did what it was asked, with the
+// id of the stored document for an upload ("" otherwise).
+func succeeded(documentID string) statusMessage {
+	return statusMessage{Successful: true, Sucessful: true, DocumentID: documentID}
 }
 
 // writeError sends err in the documented error shape with the status of the one

@@ -2,7 +2,6 @@ package courseprovider
 
 import (
 	"encoding/base64"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,44 +24,51 @@ func (a *API) uploadBodyLimit() int64 {
 // uploadDocumentation takes the file as multipart field "file", or as form fields
 // fileName and base64 content.
 func (a *API) uploadDocumentation(r *http.Request, p catalog.Provider, in params) (any, error) {
-	name, content, err := uploadedFile(r, in, a.Bookings.MaxDocumentBytes)
+	name, content, err := uploadedFile(in)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFileName(name); err != nil {
 		return nil, err
 	}
 	d, err := a.Bookings.AddDocument(r.Context(), p, r.PathValue("bookingReference"), in.Get("documentType"), name, content)
 	if err != nil {
 		return nil, err
 	}
-	return statusMessage{Successful: true, DocumentID: strconv.FormatInt(d.ID, 10)}, nil
+	return succeeded(strconv.FormatInt(d.ID, 10)), nil
 }
 
-func uploadedFile(r *http.Request, in params, limit int64) (string, []byte, error) {
-	if limit <= 0 {
-		limit = booking.DefaultMaxDocumentBytes
+// maxFileNameChars bounds an uploaded file's name, as most file systems do.
+const maxFileNameChars = 255
+
+// checkFileName refuses a name that could not be stored or offered for download as
+// given: control characters (a multipart name is not checked with the other
+// parameters) and names longer than maxFileNameChars characters.
+func checkFileName(name string) error {
+	if err := catalog.CheckText("fileName", name, false); err != nil {
+		return err
 	}
-	if r.MultipartForm != nil && len(r.MultipartForm.File["file"]) > 0 {
-		fh := r.MultipartForm.File["file"][0]
-		f, err := fh.Open()
-		if err != nil {
-			return "", nil, errs.Wrap(err, "open uploaded file")
-		}
-		defer f.Close()
-		content, err := io.ReadAll(io.LimitReader(f, limit+1))
-		if err != nil {
-			return "", nil, errs.Wrap(err, "read uploaded file")
-		}
-		name := fh.Filename
+	if tooLong := catalog.TooLong(name, maxFileNameChars); tooLong != "" {
+		return errs.E(errs.Invalid, "fileName: %s", tooLong)
+	}
+	return nil
+}
+
+// uploadedFile returns the file's name and content.
+func uploadedFile(in params) (string, []byte, error) {
+	if f, ok := in.files["file"]; ok {
+		name := f.name
 		if v := in.Get("fileName"); v != "" {
 			name = v
 		}
-		return name, content, nil
+		return name, f.content, nil
 	}
 	encoded := in.Get("content")
 	if encoded == "" {
 		return "", nil, errs.E(errs.Invalid, "file: is required (multipart field \"file\", or fileName and base64 content)")
 	}
 	// Tolerate line breaks and URL-safe alphabets that some encoders produce.
-	encoded = strings.NewReplacer("\r", "", "\n", "", " ", "", "-", "+", "_", "/").Replace(encoded)
+	encoded = strings.NewReplacer("\r", "", "\n", "", " ", "", "\t", "", "-", "+", "_", "/").Replace(encoded)
 	content, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil {
 		content, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(encoded, "="))

@@ -13,8 +13,11 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/tportal/tportal/internal/api/openapi"
 	"github.com/tportal/tportal/internal/auth"
@@ -57,25 +60,38 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"GET", Base + "courses", a.list(a.courses)},
 		{"GET", Base + "classes", a.list(a.classes)},
 		{"POST", Base + "bookings", a.booking(a.book)},
+		{"GET", Base + "bookings", noStore(a.list(a.listBookings))},
 		{"GET", Base + "bookings/{ref}", a.booking(a.get)},
 		{"POST", Base + "bookings/{ref}/cancel", a.booking(a.cancel)},
 		{"GET", Base + "bookings/{ref}/documents/{id}", http.HandlerFunc(a.download)},
 	}
+	var paths []string
+	methods := map[string][]string{} // path -> its methods, for 405 answers
 	for _, rt := range routes {
 		mux.Handle(rt.method+" "+rt.path, rt.h)
-		allow := rt.method
-		if allow == "GET" {
-			allow = "GET, HEAD"
+		if methods[rt.path] == nil {
+			paths = append(paths, rt.path)
 		}
-		mux.HandleFunc(rt.path, func(w http.ResponseWriter, r *http.Request) {
+		methods[rt.path] = append(methods[rt.path], rt.method)
+		if rt.method == "GET" {
+			methods[rt.path] = append(methods[rt.path], "HEAD")
+		}
+	}
+	for _, path := range paths {
+		allow := strings.Join(methods[path], ", ")
+		use := strings.Join(slices.DeleteFunc(slices.Clone(methods[path]), func(m string) bool { return m == "HEAD" }), " or ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
-			writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use " + rt.method})
+			writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use " + use})
 		})
 	}
 	mux.Handle("GET "+Base+openapi.Path, openapi.Handler()) // the OpenAPI description
-	mux.HandleFunc(Base, func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
-	})
+	}
+	mux.HandleFunc(Base, notFound)
+	// Without this, ServeMux would redirect the base without its slash to the base.
+	mux.HandleFunc(strings.TrimSuffix(Base, "/"), notFound)
 }
 
 // authenticate checks the request's bearer token.
@@ -99,6 +115,10 @@ func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		if err := checkRequestText(r); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		body, err := h(r)
 		if err != nil {
 			writeError(w, r, err)
@@ -116,6 +136,10 @@ func (a *API) booking(h func(w http.ResponseWriter, r *http.Request) (booking.Bo
 		w.Header().Set("Cache-Control", "no-store") // personal data
 		tok, err := a.authenticate(r)
 		if err != nil {
+			writeBooking(w, r, 0, booking.Booking{}, nil, err)
+			return
+		}
+		if err := checkRequestText(r); err != nil {
 			writeBooking(w, r, 0, booking.Booking{}, nil, err)
 			return
 		}
@@ -142,6 +166,10 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	if err := checkRequestText(r); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	b, err := a.Bookings.Get(r.Context(), r.PathValue("ref"))
 	if err != nil {
 		writeError(w, r, err)
@@ -160,7 +188,13 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", d.ContentType)
 	h.Set("Content-Length", strconv.FormatInt(int64(len(d.Content)), 10))
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": d.FileName}))
+	// FormatMediaType quotes the name, or encodes it (RFC 2231) when it is not plain
+	// ASCII; a name it cannot write leaves a bare attachment, never an inline document.
+	disposition := mime.FormatMediaType("attachment", map[string]string{"filename": d.FileName})
+	if disposition == "" {
+		disposition = "attachment"
+	}
+	h.Set("Content-Disposition", disposition)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("ETag", `"`+d.SHA256+`"`)
@@ -230,7 +264,7 @@ func classFilter(r *http.Request) (catalog.ClassFilter, error) {
 		dst  **catalog.Date
 	}{{"from", &f.From}, {"to", &f.To}} {
 		if v := strings.TrimSpace(q.Get(d.name)); v != "" {
-			date, err := catalog.ParseDate(v)
+			date, err := catalog.ParseDateInput(v)
 			if err != nil {
 				bad(d.name, err.Error())
 				continue
@@ -258,8 +292,11 @@ func (a *API) book(w http.ResponseWriter, r *http.Request) (booking.Booking, int
 	}
 	req := in.toRequest()
 	if key := strings.TrimSpace(r.Header.Get("Idempotency-Key")); key != "" {
-		if len(key) > 255 {
-			return booking.Booking{}, 0, errs.E(errs.Invalid, "Idempotency-Key: is longer than 255 characters")
+		if err := catalog.CheckText("Idempotency-Key", key, false); err != nil {
+			return booking.Booking{}, 0, err
+		}
+		if tooLong := catalog.TooLong(key, 255); tooLong != "" {
+			return booking.Booking{}, 0, errs.E(errs.Invalid, "Idempotency-Key: %s", tooLong)
 		}
 		// Scoped by token: one caller's key never finds another caller's booking.
 		tok, _ := r.Context().Value(tokenKey{}).(auth.Token)
@@ -296,18 +333,85 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return errs.E(errs.Invalid, "the request body is empty; send a JSON object")
 	}
+	if !utf8.Valid(body) {
+		return errs.E(errs.Invalid, "the request body is not valid UTF-8; JSON is sent in UTF-8")
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		var syntaxErr *json.SyntaxError
+		var fieldErr *errs.Error
 		switch {
+		case errors.As(err, &fieldErr):
+			return fieldErr
 		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return errs.E(errs.Invalid, "%s: must be a JSON %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
 		case errors.As(err, &typeErr):
 			return errs.E(errs.Invalid, "the request body must be a JSON object, not %s", typeErr.Value)
+		case errors.As(err, &syntaxErr) && syntaxErr.Offset >= int64(len(body)):
+			return errs.E(errs.Invalid, "the request body is not valid JSON: it ends before the JSON value does")
 		case errors.As(err, &syntaxErr):
-			return errs.E(errs.Invalid, "the request body is not valid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
+			return errs.E(errs.Invalid, "the request body is not valid JSON: a syntax error at byte %d", syntaxErr.Offset)
 		}
-		return errs.E(errs.Invalid, "the request body is not valid JSON: %v", err)
+		return errs.E(errs.Invalid, "the request body is not valid JSON")
+	}
+	// The typed decoding above gives the clearer message for a malformed body; the
+	// text rule is applied to every string of the well-formed one.
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return errs.E(errs.Invalid, "the request body is not valid JSON")
+	}
+	return checkJSONText("", doc)
+}
+
+// freeTextFields may hold tab and line breaks.
+var freeTextFields = map[string]bool{"commentOnEnrollment": true}
+
+// checkJSONText applies the text rule to every key and string in v, naming each by
+// its dotted path (student.firstName).
+func checkJSONText(path string, v any) error {
+	switch v := v.(type) {
+	case string:
+		return catalog.CheckText(path, v, freeTextFields[path])
+	case map[string]any:
+		for k, child := range v {
+			name := k
+			if path != "" {
+				name = path + "." + k
+			}
+			if problem := catalog.TextProblem(k, false); problem != "" {
+				return errs.E(errs.Invalid, "the field name %s %s", strconv.QuoteToASCII(name), problem)
+			}
+			if err := checkJSONText(name, child); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, child := range v {
+			if err := checkJSONText(path+"["+strconv.Itoa(i)+"]", child); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkRequestText applies the text rule to the path variables and query parameters
+// a route reads, before anything reaches the database.
+func checkRequestText(r *http.Request) error {
+	for _, pv := range []struct{ name, field string }{{"ref", "bookingReference"}, {"id", "document id"}} {
+		if err := catalog.CheckText(pv.field, r.PathValue(pv.name), false); err != nil {
+			return err
+		}
+	}
+	for name, vs := range r.URL.Query() {
+		if problem := catalog.TextProblem(name, false); problem != "" {
+			return errs.E(errs.Invalid, "the parameter name %s %s", strconv.QuoteToASCII(name), problem)
+		}
+		for _, v := range vs {
+			if err := catalog.CheckText(name, v, false); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -361,6 +465,9 @@ func failure(w http.ResponseWriter, r *http.Request, err error) (int, string) {
 		w.Header().Set("Retry-After", "10")
 	case errs.Unavailable:
 		w.Header().Set("Retry-After", "1")
+	}
+	if wait := errs.RetryAfterOf(err); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(wait.Round(time.Second), time.Second).Seconds())))
 	}
 	return errs.HTTPStatus(err), errs.MessageOf(err)
 }

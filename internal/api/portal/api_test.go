@@ -156,7 +156,7 @@ func newEnv(t testing.TB, dialect string) *env {
 	}}
 	e.bookings = bookings
 	token, hash := auth.NewToken()
-	if _, err := e.db.CreateToken(ctx, "test suite", hash); err != nil {
+	if _, err := e.db.CreateToken(ctx, "test suite", hash, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.token = token
@@ -465,9 +465,9 @@ func TestBookings(t *testing.T) {
 						}
 					}
 				}
-				calls := e.provider.calls(false, "bookingReference", ref)
+				calls := e.provider.calls(false, "trainingportalBookingReference", ref)
 				if len(calls) != 1 || calls[0].Get("externalCourseClassId") != class.ExternalID {
-					t.Errorf("reserve calls with bookingReference=%s: %v", ref, calls)
+					t.Errorf("reserve calls with trainingportalBookingReference=%s: %v", ref, calls)
 				}
 			})
 		}
@@ -476,7 +476,7 @@ func TestBookings(t *testing.T) {
 			e.t = t
 			class := e.addClass(classSpec{ext: "DATA1", seats: 5})
 			r := e.book(class.ID)
-			calls := e.provider.calls(false, "bookingReference", r.str(t, "bookingReference"))
+			calls := e.provider.calls(false, "trainingportalBookingReference", r.str(t, "bookingReference"))
 			if len(calls) != 1 {
 				t.Fatalf("reserve calls: %v", calls)
 			}
@@ -821,7 +821,7 @@ func TestCatalogue(t *testing.T) {
 func TestRoutes(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	for _, c := range []struct{ method, path, allow string }{
-		{"GET", "/api/v1/bookings", "POST"},
+		{"DELETE", "/api/v1/bookings", "POST, GET, HEAD"},
 		{"DELETE", "/api/v1/classes", "GET, HEAD"},
 		{"POST", "/api/v1/courses", "GET, HEAD"},
 		{"GET", "/api/v1/bookings/x/cancel", "POST"},
@@ -848,11 +848,11 @@ func TestTokens(t *testing.T) {
 		if other, _ := auth.NewToken(); other == token {
 			t.Error("two tokens are equal")
 		}
-		id, err := db.CreateToken(ctx, "Acme intranet", hash)
+		id, err := db.CreateToken(ctx, "Acme intranet", hash, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.CreateToken(ctx, "again", hash); err == nil {
+		if _, err := db.CreateToken(ctx, "again", hash, nil); err == nil {
 			t.Error("a hash stored twice")
 		}
 		check := &auth.TokenAuth{Store: db}
@@ -999,7 +999,7 @@ func TestIdempotentBooking(t *testing.T) {
 			t.Errorf("new key = %d %s", r.status, r.body)
 		}
 		token, hash := auth.NewToken()
-		if _, err := e.db.CreateToken(context.Background(), "second", hash); err != nil {
+		if _, err := e.db.CreateToken(context.Background(), "second", hash, nil); err != nil {
 			t.Fatal(err)
 		}
 		e.token = token

@@ -1,8 +1,6 @@
 package portal
 
 import (
-	"encoding/json"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +8,7 @@ import (
 	"github.com/tportal/tportal/internal/api/wire"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
 )
 
 // courseDTO is a course as GET /api/v1/courses lists it.
@@ -33,10 +32,11 @@ func toClassDTO(c catalog.Class) classDTO {
 	return classDTO{ID: c.ID, CourseID: c.CourseID, Class: wire.FromClass(c)}
 }
 
-// classID is the classId of a booking request: a JSON number, or a string of digits
-// as HTML forms send it.
+// classID is the classId of a booking request: a positive JSON number, or a string of
+// digits as HTML forms send it.
 type classID int64
 
+// UnmarshalJSON reads a classId, with a message that says what it must be.
 func (id *classID) UnmarshalJSON(b []byte) error {
 	s := strings.TrimSpace(string(b))
 	if s == "null" {
@@ -46,11 +46,23 @@ func (id *classID) UnmarshalJSON(b []byte) error {
 		s = strings.TrimSpace(unq)
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return &json.UnmarshalTypeError{Value: string(b), Type: typeOfInt64, Field: "classId"}
+	switch {
+	case err != nil:
+		return errs.E(errs.Invalid, "classId: must be a number or a string of digits (the class's id), not %s", quoteJSON(b))
+	case n <= 0:
+		return errs.E(errs.Invalid, "classId: must be a positive number (the class's id), not %d", n)
 	}
 	*id = classID(n)
 	return nil
+}
+
+// quoteJSON shows a caller's JSON value in a message: short, and printable.
+func quoteJSON(b []byte) string {
+	s := string(b)
+	if r := []rune(s); len(r) > 40 {
+		s = string(r[:40]) + "…"
+	}
+	return strconv.QuoteToASCII(s)
 }
 
 type personIn struct {
@@ -189,5 +201,3 @@ func rfc3339(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
-
-var typeOfInt64 = reflect.TypeFor[int64]()
