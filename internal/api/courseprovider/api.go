@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tportal/tportal/internal/api/openapi"
 	"github.com/tportal/tportal/internal/api/wire"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
@@ -87,6 +88,7 @@ func (a *API) register(mux *http.ServeMux, base string) {
 			methodNotAllowed(w, r, rt.readOnly)
 		})
 	}
+	mux.Handle("GET "+base+openapi.Path, openapi.Handler()) // the OpenAPI description
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
 	}

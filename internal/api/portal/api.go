@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tportal/tportal/internal/api/openapi"
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
@@ -84,6 +85,7 @@ func (a *API) Register(mux *http.ServeMux) {
 			writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use " + use})
 		})
 	}
+	mux.Handle("GET "+Base+openapi.Path, openapi.Handler()) // the OpenAPI description
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, errs.E(errs.NotFound, "no API method at %s", r.URL.Path))
 	}
