@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +46,7 @@ type Store interface {
 type Filter struct {
 	ClassID        int64
 	ProviderID     int64 // the provider of the class
+	CompanyID      int64 // the company that booked
 	States         []State
 	CleanupPending bool
 	CreatedBefore  time.Time
@@ -153,14 +155,14 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	if err != nil {
 		return Booking{}, err
 	}
-	if provider.ReserveURL == "" {
-		return Booking{}, errs.E(errs.Conflict, "the provider of class %q does not take bookings through the portal yet", class.ExternalID)
+	if err := TakesBookings(provider, class); err != nil {
+		return Booking{}, err
 	}
 	b := Booking{
 		Reference: NewReference(), ClassID: r.ClassID,
 		Student: r.Student, StudentBirthDate: r.StudentBirthDate, Enroller: r.Enroller,
 		Company: r.Company, Comment: r.Comment, PurchaseOrderNumber: r.PurchaseOrderNumber,
-		IdempotencyKey: r.IdempotencyKey, State: Pending, CreatedAt: now, UpdatedAt: now,
+		IdempotencyKey: r.IdempotencyKey, CompanyID: r.CompanyID, State: Pending, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.Store.CreateBooking(ctx, &b, func(c catalog.Class) error { return Bookable(c, s.now()) }); err != nil {
 		if r.IdempotencyKey != "" && errs.Is(err, errs.Conflict) {
@@ -277,6 +279,45 @@ func (s *Service) Get(ctx context.Context, ref string) (Booking, error) {
 		return Booking{}, errs.E(errs.NotFound, "no booking with reference %q", ref)
 	}
 	return b, err
+}
+
+// GetFor returns a booking by its reference for a caller acting for companyID (0:
+// portal-wide). Another company's booking is errs.NotFound with the same message as an
+// unknown reference, so that a company cannot even learn that a reference exists.
+func (s *Service) GetFor(ctx context.Context, ref string, companyID int64) (Booking, error) {
+	b, err := s.Get(ctx, ref)
+	if err != nil {
+		return Booking{}, err
+	}
+	if !b.VisibleTo(companyID) {
+		return Booking{}, errs.E(errs.NotFound, "no booking with reference %q", ref)
+	}
+	return b, nil
+}
+
+// CancelFor is Cancel for a caller acting for companyID (0: portal-wide): another
+// company's booking is errs.NotFound, as in GetFor.
+func (s *Service) CancelFor(ctx context.Context, ref string, companyID int64) (Booking, error) {
+	if _, err := s.GetFor(ctx, ref, companyID); err != nil {
+		return Booking{}, err
+	}
+	return s.Cancel(ctx, ref)
+}
+
+// CompanyBookings lists a company's bookings, newest first, at most limit (all when 0).
+func (s *Service) CompanyBookings(ctx context.Context, companyID int64, limit int) ([]Booking, error) {
+	if companyID <= 0 {
+		return nil, errs.E(errs.Invalid, "company: is required")
+	}
+	bs, err := s.Store.Bookings(ctx, Filter{CompanyID: companyID})
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(bs)
+	if limit > 0 && len(bs) > limit {
+		bs = bs[:limit]
+	}
+	return bs, nil
 }
 
 // Cancel cancels a reserved booking through the provider's cancel URL, until the
