@@ -121,7 +121,7 @@ func New(cfg Config) (*Pages, error) {
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errs.E(errs.Forbidden, "this form was sent from another site, so it was refused; open the page on this site and send it again"))
 	}))
-	p.handler = securityHeaders(csrf.Handler(p.sessions.LoadAndSave(p.withAccount(mux))))
+	p.handler = securityHeaders(p.sessions.LoadAndSave(csrf.Handler(p.withAccount(mux))))
 	return p, nil
 }
 
