@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
@@ -125,6 +127,16 @@ func newClassView(c catalog.Class, course catalog.Course, provider catalog.Provi
 	return v
 }
 
+// sentence starts a message with a capital letter, as a sentence on a page; the
+// services' messages start in lower case to read well after a field name.
+func sentence(msg string) string {
+	r, size := utf8.DecodeRuneInString(msg)
+	if r == utf8.RuneError {
+		return msg
+	}
+	return string(unicode.ToUpper(r)) + msg[size:]
+}
+
 // fieldErrors splits a validation message, "field: problem; field: problem", into the
 // problems of the form's fields (shown next to them) and the rest (shown on top).
 func fieldErrors(err error, fields []string) (byField map[string]string, rest string) {
@@ -136,7 +148,7 @@ func fieldErrors(err error, fields []string) (byField map[string]string, rest st
 	}
 	msg := errs.MessageOf(err)
 	if errs.CodeOf(err) != errs.Invalid {
-		return byField, msg
+		return byField, sentence(msg)
 	}
 	for _, part := range strings.Split(msg, "; ") {
 		field, problem, ok := strings.Cut(part, ": ")
@@ -149,5 +161,5 @@ func fieldErrors(err error, fields []string) (byField map[string]string, rest st
 		}
 		others = append(others, part)
 	}
-	return byField, strings.Join(others, "; ")
+	return byField, sentence(strings.Join(others, "; "))
 }

@@ -245,7 +245,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 // logged with their cause and shown only generically.
 func (p *Pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := errs.HTTPStatus(err)
-	msg := errs.MessageOf(err)
+	msg := sentence(errs.MessageOf(err))
 	if errs.CodeOf(err) == errs.Internal || errors.Is(err, context.DeadlineExceeded) {
 		p.cfg.Logger.ErrorContext(r.Context(), "web page failed", "path", r.URL.Path, "err", err)
 		status, msg = http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment."
