@@ -43,10 +43,18 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// stepTimeout bounds one step of a browser test: a page that never shows what the
+// step waits for fails it.
+const stepTimeout = 20 * time.Second
+
 // run runs browser actions, failing the test with what the page showed.
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	// Each step has its own deadline, so a broken page fails the test in seconds,
+	// with what the page shows, rather than at the test's deadline.
+	step, cancelStep := context.WithTimeout(ctx, stepTimeout)
+	defer cancelStep()
+	if err := chromedp.Do(step, actions...); err != nil {
 		short, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		main, _ := chromedp.Run(short, chromedp.Text(chromedp.CSS("main")))
