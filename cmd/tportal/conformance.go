@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/tportal/tportal/internal/conformance"
@@ -28,16 +29,6 @@ Run 'tportal conformance provider --help' or '... portal --help' for the flags.
 // environment: the secrets, so they can stay off the command line.
 var conformanceEnvFlags = []string{"secret", "password", "portal-password"}
 
-// runConformance runs a conformance suite. A failed suite exits the process
-// with status 1, as run's errors mean usage errors (status 2).
-func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	passed, err := conformanceCommand(ctx, args, stdout, stderr)
-	if err == nil && !passed {
-		os.Exit(1)
-	}
-	return err
-}
-
 // reportFlags are the report options both suites take.
 type reportFlags struct {
 	junit, json string
@@ -48,17 +39,20 @@ func (r *reportFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.json, "json", "", "also write the report as JSON to this file")
 }
 
-// conformanceCommand parses the command line, runs the suite and writes its
-// reports. passed is false when a scenario failed; err is a usage error or a
-// reason the kit could not run.
-func conformanceCommand(ctx context.Context, args []string, stdout, stderr io.Writer) (passed bool, err error) {
+// runConformance parses the command line, runs the suite and writes its
+// reports. It returns a usage error (exit status 2) for a wrong command line or
+// when the kit cannot run as told (the stand-in portal's address is taken, a
+// report file cannot be written), and another error (exit status 1) when a
+// scenario failed or the run was interrupted.
+func runConformance(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, conformanceUsage)
-		return false, flag.ErrHelp
+		return usageErrorf("'tportal conformance' needs a suite: provider or portal")
 	}
 	var (
 		rep     conformance.Report
 		reports reportFlags
+		err     error
 	)
 	progress := conformance.Progress{W: stderr, Terminal: isTerminal(stderr)}
 	switch args[0] {
@@ -66,18 +60,19 @@ func conformanceCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 		rep, err = conformanceProvider(ctx, args[1:], stderr, progress, &reports)
 	case "portal":
 		rep, err = conformancePortal(ctx, args[1:], stderr, progress, &reports)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, conformanceUsage)
-		return true, nil
 	default:
+		if isHelp(args[0]) {
+			fmt.Fprint(stdout, conformanceUsage)
+			return errHelpShown
+		}
 		fmt.Fprint(stderr, conformanceUsage)
-		return false, fmt.Errorf("unknown conformance suite %q: use provider or portal", args[0])
+		return usageErrorf("unknown conformance suite %q: use provider or portal", args[0])
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
 	if err := rep.WriteText(stdout); err != nil {
-		return false, err
+		return err
 	}
 	for _, out := range []struct {
 		path  string
@@ -87,10 +82,16 @@ func conformanceCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 			continue
 		}
 		if err := writeFile(out.path, out.write); err != nil {
-			return false, err
+			return usageErrorf("%v", err)
 		}
 	}
-	return rep.Passed(), nil
+	switch {
+	case rep.Interrupted:
+		return fmt.Errorf("conformance %s: interrupted", rep.Suite)
+	case !rep.Passed():
+		return fmt.Errorf("conformance %s: %d of %d scenarios failed", rep.Suite, rep.Count(conformance.Fail), len(rep.Results))
+	}
+	return nil
 }
 
 func writeFile(path string, write func(io.Writer) error) error {
@@ -118,10 +119,19 @@ func isTerminal(w io.Writer) bool {
 
 // positive checks duration flags.
 func positive(flags map[string]time.Duration) error {
+	var errs []error
 	for name, d := range flags {
 		if d <= 0 {
-			return fmt.Errorf("--%s must be positive, got %s", name, d)
+			errs = append(errs, fmt.Errorf("--%s must be positive, got %s", name, d))
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// usageProblems makes a usage error of the problems with a command line, if any.
+func usageProblems(problems ...error) error {
+	if err := errors.Join(problems...); err != nil {
+		return usageErrorf("%s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return nil
 }
@@ -149,13 +159,13 @@ func conformanceProvider(ctx context.Context, args []string, stderr io.Writer, p
 		return conformance.Report{}, err
 	}
 	c.Secret = []byte(secret)
-	if err := errors.Join(conformance.CheckProviderConfig(c),
+	if err := usageProblems(conformance.CheckProviderConfig(c),
 		positive(map[string]time.Duration{"timeout": c.Timeout, "budget": c.Budget, "confirm-wait": c.ConfirmWait})); err != nil {
 		return conformance.Report{}, err
 	}
 	portal, err := conformance.StartPortal(portalAddr, portalUser, pass)
 	if err != nil {
-		return conformance.Report{}, fmt.Errorf("--portal-addr %s: %w", portalAddr, err)
+		return conformance.Report{}, usageErrorf("--portal-addr %s: %v", portalAddr, err)
 	}
 	defer portal.Close()
 	fmt.Fprintf(stderr, "stand-in portal for getBookingInformation: %s (point the provider's portal URL here)\n", portal.URL())
@@ -175,7 +185,7 @@ func conformancePortal(ctx context.Context, args []string, stderr io.Writer, pro
 	if err := parse(fs, args); err != nil {
 		return conformance.Report{}, err
 	}
-	if err := errors.Join(conformance.CheckPortalConfig(c), positive(map[string]time.Duration{"timeout": c.Timeout})); err != nil {
+	if err := usageProblems(conformance.CheckPortalConfig(c), positive(map[string]time.Duration{"timeout": c.Timeout})); err != nil {
 		return conformance.Report{}, err
 	}
 	c.Progress = progress

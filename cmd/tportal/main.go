@@ -41,6 +41,7 @@ Usage:
   tportal serve      [--addr :8080] [--db URL] [--data DIR] [--allow-private-urls]   run the portal
   tportal admin      provider|course|token|calls …   manage the portal's database
   tportal demo       [--data DIR] [--addr 127.0.0.1:8080]   the portal with a demo provider, on SQLite
+  tportal provider   serve|course|class|booking …   a course provider's gateway
   tportal version    print the version
 
 Every flag can also be set by an environment variable: TPORTAL_ and the flag name in
@@ -70,7 +71,8 @@ func usageErrorf(format string, args ...any) error {
 func exitCode(err error, stderr io.Writer) int {
 	var ue *usageError
 	switch {
-	case err == nil, errors.Is(err, errHelpShown):
+	case err == nil, errors.Is(err, errHelpShown), errors.Is(err, flag.ErrHelp):
+		// flag.ErrHelp: a command that printed its own help (flag.FlagSet's --help).
 		return 0
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "tportal:", err)

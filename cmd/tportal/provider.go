@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -553,7 +554,11 @@ func providerAttendance() providerCommand {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.out, "booking %s is %s%s\n", b.Reference, b.Status, map[bool]string{true: " on " + string(b.CompletionDate)}[b.CompletionDate != ""])
+			if b.CompletionDate != "" {
+				fmt.Fprintf(env.out, "booking %s is %s on %s\n", b.Reference, b.Status, b.CompletionDate)
+				return nil
+			}
+			fmt.Fprintf(env.out, "booking %s is %s\n", b.Reference, b.Status)
 			return nil
 		},
 	}
@@ -658,7 +663,7 @@ type providerServeConfig struct {
 func (c *providerServeConfig) register(fs *flag.FlagSet) {
 	c.portal.register(fs)
 	fs.StringVar(&c.addr, "addr", ":8090", "address to listen on")
-	fs.StringVar(&c.publicURL, "public-url", "", "the gateway's URL as the portal reaches it (default http://ADDR)")
+	fs.StringVar(&c.publicURL, "public-url", "", "the gateway's base URL as the portal reaches it, e.g. through a proxy (default http://ADDR)")
 	fs.StringVar(&c.format, "format", "json", "answer format when the caller's Accept does not choose: json or xml")
 	fs.StringVar(&c.secret, "secret", "", "shared secret: require calls signed by the portal with it")
 	fs.DurationVar(&c.maxSkew, "max-skew", 5*time.Minute, "how old (or new) a signed call's timestamp may be")
@@ -674,6 +679,15 @@ func (c *providerServeConfig) register(fs *flag.FlagSet) {
 // options checks the settings and turns them into the URLs' options.
 func (c *providerServeConfig) options(logger *slog.Logger) (httpapi.Options, error) {
 	o := httpapi.Options{Secret: []byte(c.secret), MaxSkew: c.maxSkew, Logger: logger}
+	if c.publicURL != "" {
+		u, err := url.Parse(c.publicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return o, fmt.Errorf("--public-url %q: use the gateway's http(s) base URL, e.g. https://provider.example/tportal", c.publicURL)
+		}
+		// Behind a proxy that serves the gateway below a path, the URLs answer there too
+		// and signatures are checked over the path the portal called.
+		o.PathPrefix = u.EscapedPath()
+	}
 	switch c.format {
 	case "json":
 		o.Format = httpapi.JSON

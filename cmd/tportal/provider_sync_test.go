@@ -48,7 +48,11 @@ func TestAttendanceWaitsInTheQueueWhileServeIsDown(t *testing.T) {
 			t.Fatalf("attendance: %v %s", err, out)
 		}
 		var state string
-		if err := db.SQL().QueryRowContext(ctx, `SELECT state FROM river_job WHERE kind = 'gateway.report_outcome'`).Scan(&state); err != nil || state != "available" {
+		jobs := "river_job"
+		if dialect == "postgres" {
+			jobs = gwjobs.PostgresSchema + ".river_job"
+		}
+		if err := db.SQL().QueryRowContext(ctx, `SELECT state FROM `+jobs+` WHERE kind = 'gateway.report_outcome'`).Scan(&state); err != nil || state != "available" {
 			t.Fatalf("queued report: state %q, %v; want one available job", state, err)
 		}
 
@@ -67,7 +71,7 @@ func TestAttendanceWaitsInTheQueueWhileServeIsDown(t *testing.T) {
 			defer cancel()
 			runner.Stop(stopCtx) //nolint:errcheck // end of the test
 		}()
-		poll(t, 15*time.Second, "the queued NO_SHOW reaches the portal", func() bool {
+		poll(t, 30*time.Second, "the queued NO_SHOW reaches the portal", func() bool {
 			got := portal.Statuses("TP-9")
 			return len(got) == 1 && got[0] == "NO_SHOW"
 		})

@@ -104,7 +104,9 @@ func TestProviderServe(t *testing.T) {
 				t.Fatal(out, err)
 			}
 		}
-		t.Setenv("TPORTAL_PROVIDER_ADDR", freeAddr(t))
+		addr := freeAddr(t)
+		t.Setenv("TPORTAL_PROVIDER_ADDR", addr)
+		t.Setenv("TPORTAL_PROVIDER_PUBLIC_URL", "http://"+addr+"/tportal/") // as behind a proxy that keeps the path
 		t.Setenv("TPORTAL_PROVIDER_PORTAL", "http://127.0.0.1:1/mintra")
 		t.Setenv("TPORTAL_PROVIDER_USERNAME", "acme")
 		t.Setenv("TPORTAL_PROVIDER_PASSWORD", "secret")
@@ -123,6 +125,9 @@ func TestProviderServe(t *testing.T) {
 		if cancelURL == "" {
 			stop()
 			t.Fatalf("no URLs printed: %s %v", out.String(), <-done)
+		}
+		if reserveURL != "http://"+addr+"/tportal/reserve" || cancelURL != "http://"+addr+"/tportal/cancel" {
+			t.Errorf("printed %s and %s", reserveURL, cancelURL)
 		}
 		get := func(u string) string {
 			res, err := http.Get(u)
@@ -194,6 +199,7 @@ func TestProviderServeSettings(t *testing.T) {
 		{[]string{"serve", "--portal", "http://x", "--username", "u", "--password", "p", "--format", "yaml"}, `--format "yaml": use json or xml`},
 		{[]string{"serve", "--portal", "http://x", "--username", "u", "--password", "p", "--allow-ip", "10.0.0.0/99"}, "--allow-ip:"},
 		{[]string{"serve", "--portal", "http://x", "--username", "u", "--password", "p", "--proxy-header", "X-Forwarded-For"}, "only matter with --allow-ip"},
+		{[]string{"serve", "--portal", "http://x", "--username", "u", "--password", "p", "--public-url", "provider.example/x"}, `--public-url "provider.example/x": use the gateway's http(s) base URL`},
 	}
 	for _, tc := range tests {
 		if _, err := provider(t, db, tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -45,11 +45,11 @@ func (s *Service) providerBooking(ctx context.Context, p catalog.Provider, ref s
 	// come after the one above, and a second look-up after it, because the answer may
 	// be recorded in between: then no reservation is pending any more, and the second
 	// look-up finds the booking.
-	pending, err := s.Store.Bookings(ctx, Filter{ProviderID: p.ID, States: []State{Pending}, Limit: 1})
+	pending, err := s.Store.HasPendingBooking(ctx, p.ID)
 	if err != nil {
 		return Booking{}, err
 	}
-	if len(pending) > 0 {
+	if pending {
 		return Booking{}, errs.E(errs.Unavailable, "no booking with reference %q yet; a reservation with you is being recorded, retry in a second", ref)
 	}
 	if b, err, found := s.lookUpReference(ctx, p, ref); found || err != nil {

@@ -2,7 +2,11 @@ package booking_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,4 +150,56 @@ func TestUnknownReferenceDuringReserve(t *testing.T) {
 			t.Errorf("unknown reference with nothing in flight = %v, want NotFound", err)
 		}
 	})
+}
+
+// BenchmarkForProvider measures getBookingInformation's look-up, by the portal's
+// reference and by the provider's own, among 2000 bookings of the provider.
+func BenchmarkForProvider(b *testing.B) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		b.Run(dialect, func(b *testing.B) {
+			if dialect == "postgres" && os.Getenv(storetest.EnvPostgres) == "" {
+				b.Skip("set " + storetest.EnvPostgres + " to benchmark PostgreSQL")
+			}
+			ctx := context.Background()
+			e := newEnv(b, dialect, 5*time.Second)
+			fp := newFakeProvider(b)
+			var n atomic.Int64
+			fp.onReserve(func(w http.ResponseWriter, r *http.Request) {
+				jsonAnswer(fmt.Sprintf(`{"successful":true,"bookingReference":"%d"}`, 1000+n.Add(1)))(w, r)
+			})
+			p, co := e.addProvider(b, "acme", fp)
+			class := e.addClass(b, p, co, "C1", 100000)
+			const bookings = 2000
+			refs := make([]string, 0, bookings)
+			for range bookings {
+				bk, err := e.svc.Book(ctx, request(class.ID, "Bench"))
+				noErr(b, err, "Book")
+				refs = append(refs, bk.Reference)
+			}
+			for _, by := range []string{"get", "portal", "own", "unknown"} {
+				b.Run(by, func(b *testing.B) {
+					i := 0
+					for b.Loop() {
+						ref := refs[i%bookings]
+						switch by {
+						case "own":
+							ref = strconv.Itoa(1001 + i%bookings)
+						case "unknown":
+							ref = strconv.Itoa(1001 + bookings + i)
+						}
+						var err error
+						if by == "get" {
+							_, err = e.svc.Get(ctx, ref)
+						} else {
+							_, err = e.svc.ForProvider(ctx, p, ref)
+						}
+						if (err != nil) != (by == "unknown") {
+							b.Fatalf("%s %s: %v", by, ref, err)
+						}
+						i++
+					}
+				})
+			}
+		})
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +28,9 @@ type Store interface {
 	// ProviderBookings returns the bookings of the provider whose portal reference or
 	// provider reference is ref, newest first; none is not an error.
 	ProviderBookings(ctx context.Context, providerID int64, ref string) ([]Booking, error)
+	// HasPendingBooking reports whether the provider has a PENDING booking: a
+	// reserve call to it is in flight.
+	HasPendingBooking(ctx context.Context, providerID int64) (bool, error)
 	// BookingByIdempotencyKey returns errs.NotFound when no booking has the key.
 	BookingByIdempotencyKey(ctx context.Context, key string) (Booking, error)
 	// ModifyBooking locks the booking, lets fn change it and writes it back; when the
@@ -40,13 +42,12 @@ type Store interface {
 	// CreateNotifications stores messages to send.
 	CreateNotifications(ctx context.Context, ns []Notification) error
 	DocumentStore
+	ListStore
 }
 
 // Filter selects bookings; zero fields do not filter.
 type Filter struct {
 	ClassID        int64
-	ProviderID     int64 // the provider of the class
-	CompanyID      int64 // the company that booked
 	States         []State
 	CleanupPending bool
 	CreatedBefore  time.Time
@@ -302,22 +303,6 @@ func (s *Service) CancelFor(ctx context.Context, ref string, companyID int64) (B
 		return Booking{}, err
 	}
 	return s.Cancel(ctx, ref)
-}
-
-// CompanyBookings lists a company's bookings, newest first, at most limit (all when 0).
-func (s *Service) CompanyBookings(ctx context.Context, companyID int64, limit int) ([]Booking, error) {
-	if companyID <= 0 {
-		return nil, errs.E(errs.Invalid, "company: is required")
-	}
-	bs, err := s.Store.Bookings(ctx, Filter{CompanyID: companyID})
-	if err != nil {
-		return nil, err
-	}
-	slices.Reverse(bs)
-	if limit > 0 && len(bs) > limit {
-		bs = bs[:limit]
-	}
-	return bs, nil
 }
 
 // Cancel cancels a reserved booking through the provider's cancel URL, until the

@@ -18,7 +18,7 @@ func TextProblem(s string, freeText bool) string {
 	for i, r := range s {
 		switch {
 		case r == utf8.RuneError && !validRuneAt(s, i):
-			return fmt.Sprintf("is not valid UTF-8 text (byte 0x%02X at byte %d); send UTF-8 or declare the charset", s[i], i)
+			return fmt.Sprintf("is not valid UTF-8 text (byte 0x%02X at byte %d)", s[i], i)
 		case freeText && (r == '\t' || r == '\n' || r == '\r'):
 		case unicode.IsControl(r):
 			what := "a control character"

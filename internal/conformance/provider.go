@@ -679,5 +679,8 @@ func (s *providerSuite) cleanup(ctx context.Context) outcome {
 	if len(failed) > 0 {
 		return fail("%d of %d reservations could not be cancelled; cancel them at the provider: %s", len(failed), len(todo), strings.Join(failed, "; "))
 	}
-	return pass("all %d reservations still held cancelled", len(todo))
+	if len(todo) == 1 {
+		return pass("cancelled the 1 reservation still held")
+	}
+	return pass("cancelled the %d reservations still held", len(todo))
 }

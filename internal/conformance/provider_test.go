@@ -215,7 +215,7 @@ func TestProviderSuite(t *testing.T) {
 				ScenarioUnsigned: {"PASS", "HTTP 401"}, ScenarioBadSignature: {"PASS", "HTTP 401"}, ScenarioStale: {"PASS", "HTTP 401"},
 				ScenarioConfirmed: {"PASS", "by its own reference"}, ScenarioCancel: {"PASS", "cancelled:true"},
 				ScenarioCancelRepeat: {"PASS", "cancelled:true again"}, ScenarioCancelUnknown: {"PASS", "no booking"},
-				ScenarioAnswerTime: {"PASS", "budget 2s"}, ScenarioCleanup: {"PASS", "all 1 reservations still held cancelled"},
+				ScenarioAnswerTime: {"PASS", "budget 2s"}, ScenarioCleanup: {"PASS", "cancelled the 1 reservation still held"},
 			},
 		},
 		{
@@ -224,7 +224,7 @@ func TestProviderSuite(t *testing.T) {
 				ScenarioReserveJSON:   {"PASS", "P-1"},
 				ScenarioRepeatReserve: {"FAIL", `provider took a second seat: the repeat with trainingportalBookingReference`},
 				ScenarioUnsigned:      {"SKIP", "no --secret"},
-				ScenarioCleanup:       {"PASS", "all 2 reservations still held cancelled"},
+				ScenarioCleanup:       {"PASS", "cancelled the 2 reservations still held"},
 			},
 		},
 		{
@@ -243,7 +243,7 @@ func TestProviderSuite(t *testing.T) {
 			name: "takes unsigned calls", provider: &fakeProvider{secret: secret, ignoreSignature: true}, secret: secret, passed: false,
 			want: map[string][2]string{
 				ScenarioUnsigned: {"FAIL", "anyone could book"}, ScenarioStale: {"FAIL", "signed 1h0m0s ago"},
-				ScenarioCleanup: {"PASS", "all 4 reservations still held cancelled"},
+				ScenarioCleanup: {"PASS", "cancelled the 4 reservations still held"},
 			},
 		},
 		{

@@ -92,6 +92,17 @@ func (r ReserveRequest) Validate() error {
 	if r.CourseID != "" {
 		p.text("externalCourseId", r.CourseID, false, maxIDLen)
 	}
+	// The rest is stored as sent, so it must be text a database accepts.
+	for _, f := range []struct{ name, v string }{
+		{"studentFirstName", r.Student.FirstName}, {"studentLastName", r.Student.LastName},
+		{"studentEmailAddress", r.Student.Email}, {"studentPhoneNumber", r.Student.Phone},
+		{"studentBirthDate", r.Student.BirthDate},
+		{"enrollerFirstName", r.Enroller.FirstName}, {"enrollerLastName", r.Enroller.LastName},
+		{"enrollerEmailAddress", r.Enroller.Email}, {"enrollerPhoneNumber", r.Enroller.Phone},
+		{"company", r.Company},
+	} {
+		p.text(f.name, f.v, false, 200)
+	}
 	return p.err()
 }
 
@@ -107,7 +118,10 @@ func (r CancelRequest) Validate() error {
 	if strings.TrimSpace(r.Reference) == "" && strings.TrimSpace(r.PortalReference) == "" {
 		return errs.E(errs.Invalid, "bookingReference or trainingportalBookingReference is required")
 	}
-	return nil
+	var p problems
+	p.text("bookingReference", r.Reference, false, 200)
+	p.text("trainingportalBookingReference", r.PortalReference, false, 200)
+	return p.err()
 }
 
 // Cancel applies the cancel URL to b at now on class c. It is idempotent: a booking

@@ -31,9 +31,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// fixedNow is the fixture's clock, so that every answer (and the generated table in
-// docs/operations.md) is the same on every day.
-var fixedNow = time.Date(2026, time.June, 1, 10, 0, 0, 0, time.UTC)
+// day returns today plus n days as yyyy-MM-dd.
+func day(n int) string { return time.Now().AddDate(0, 0, n).Format("2006-01-02") }
 
 // fixture is the whole portal (both APIs, server.Handler) over a real database, with
 // provider acme (course BST, classes W40 and T011), a booking on W40 with a PDF
@@ -66,8 +65,7 @@ func newFixture(t testing.TB, dialect string) *fixture {
 	t.Cleanup(provider.Close)
 
 	f := &fixture{t: t, db: storetest.Open(t, dialect)}
-	clock := func() time.Time { return fixedNow }
-	cat := &catalog.Service{Store: f.db, DefaultZone: "Europe/Oslo", Now: clock}
+	cat := &catalog.Service{Store: f.db, DefaultZone: "Europe/Oslo"}
 	password, hash, err := auth.NewPassword()
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +83,8 @@ func newFixture(t testing.TB, dialect string) *fixture {
 	for _, ext := range []string{"W40", "T011"} {
 		c, err := cat.AddClass(ctx, acme, "BST", catalog.ClassFields{
 			ExternalID: ptr(ext), Location: ptr("Oslo"), AvailableSeats: ptr("12"),
-			EnrollmentDeadline: ptr("2026-09-20"), CancellationDeadline: ptr("2026-09-25"),
-			StartDate: ptr("2026-10-01"), StartTime: ptr("09:00"), EndDate: ptr("2026-10-03"), EndTime: ptr("15:30"),
+			EnrollmentDeadline: ptr(day(30)), CancellationDeadline: ptr(day(40)),
+			StartDate: ptr(day(60)), StartTime: ptr("09:00"), EndDate: ptr(day(62)), EndTime: ptr("15:30"),
 			AddressLine1: ptr("Karl Johans gate 1"), City: ptr("Oslo"), ZipCode: ptr("0154"), Country: ptr("NO"),
 			Currency: ptr("NOK"), Amount: ptr("12500.50"),
 		})
@@ -97,7 +95,7 @@ func newFixture(t testing.TB, dialect string) *fixture {
 			f.classID = c.ID
 		}
 	}
-	bookings := &booking.Service{Store: f.db, Now: clock, Caller: providercall.BookingCaller{
+	bookings := &booking.Service{Store: f.db, Caller: providercall.BookingCaller{
 		Client: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 2 * time.Second})}}
 	b, err := bookings.Book(ctx, booking.Request{ClassID: f.classID,
 		Student:  booking.Person{FirstName: "Kari", LastName: "Nordmann", Email: "kari@example.no"},
@@ -112,7 +110,7 @@ func newFixture(t testing.TB, dialect string) *fixture {
 	}
 	f.docID = d.ID
 	token, tokenHash := auth.NewToken()
-	if _, err := f.db.CreateToken(ctx, "hostile input", tokenHash); err != nil {
+	if _, err := f.db.CreateToken(ctx, "hostile input", tokenHash, nil); err != nil {
 		t.Fatal(err)
 	}
 	f.token = token

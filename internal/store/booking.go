@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/tportal/tportal/internal/booking"
@@ -85,12 +87,27 @@ func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Bookin
 	return b, mapErr(err, "booking "+ref)
 }
 
-// ProviderBookings implements booking.Store. Both columns are indexed, so the OR
-// costs two index look-ups.
+// ProviderBookings implements booking.Store. Two look-ups joined by UNION ALL, each
+// an equality on an indexed column, so that both databases use the indexes whatever
+// their statistics say (an OR of the two let PostgreSQL scan the table). The matches
+// are few, so they are sorted here.
 func (s *DB) ProviderBookings(ctx context.Context, providerID int64, ref string) ([]booking.Booking, error) {
-	return queryAll(ctx, s, "find bookings by reference", `SELECT `+bookingColumns+bookingFrom+`
-		WHERE co.provider_id = $1 AND (b.reference = $2 OR b.provider_reference = $2) ORDER BY b.id DESC LIMIT 50`,
+	bs, err := queryAll(ctx, s, "find bookings by reference", `SELECT `+bookingColumns+bookingFrom+`
+		WHERE co.provider_id = $1 AND b.reference = $2
+		UNION ALL SELECT `+bookingColumns+bookingFrom+`
+		WHERE co.provider_id = $1 AND b.provider_reference = $2 AND b.reference <> $2`,
 		[]any{providerID, ref}, scanBooking)
+	slices.SortFunc(bs, func(a, b booking.Booking) int { return cmp.Compare(b.ID, a.ID) })
+	return bs, err
+}
+
+// HasPendingBooking implements booking.Store. The state is a literal, not a
+// parameter, so the state index finds the few PENDING bookings directly.
+func (s *DB) HasPendingBooking(ctx context.Context, providerID int64) (bool, error) {
+	var pending bool
+	err := s.q().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1`+bookingFrom+`
+		WHERE b.state = 'PENDING' AND co.provider_id = $1)`, providerID).Scan(&pending)
+	return pending, mapErr(err, "look for pending bookings")
 }
 
 // BookingByIdempotencyKey implements booking.Store.
@@ -147,12 +164,6 @@ func (s *DB) Bookings(ctx context.Context, f booking.Filter) ([]booking.Booking,
 	}
 	if f.ClassID != 0 {
 		where = append(where, "b.class_id = "+arg(f.ClassID))
-	}
-	if f.ProviderID != 0 {
-		where = append(where, "co.provider_id = "+arg(f.ProviderID))
-	}
-	if f.CompanyID != 0 {
-		where = append(where, "b.company_id = "+arg(f.CompanyID))
 	}
 	if len(f.States) > 0 {
 		var ps []string

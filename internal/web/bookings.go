@@ -37,11 +37,12 @@ func (p *Pages) ourBookings(w http.ResponseWriter, r *http.Request, a account.Ac
 		p.fail(w, r, errs.E(errs.Forbidden, "staff accounts belong to no company, so they have no bookings of their own"))
 		return
 	}
-	bs, err := p.cfg.Bookings.CompanyBookings(r.Context(), a.CompanyID, 500)
+	list, err := p.cfg.Bookings.List(r.Context(), booking.ListQuery{CompanyID: a.CompanyID, Limit: booking.MaxListLimit})
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
+	bs := list.Bookings
 	courses, providers, err := p.courseIndex(r)
 	if err != nil {
 		p.fail(w, r, err)

@@ -96,6 +96,10 @@ func (p *params) readBody(body io.Reader, ct string, limit int64) error {
 		if err != nil {
 			return readError(err)
 		}
+		if trimmed := bytes.TrimSpace(b); bytes.HasPrefix(trimmed, []byte("{")) && json.Valid(trimmed) {
+			// A JSON object sent with curl -d's default Content-Type.
+			return p.readJSON(bytes.NewReader(trimmed))
+		}
 		form, err := url.ParseQuery(string(b))
 		if err != nil {
 			return errs.E(errs.Invalid, "the form body is malformed (a %%-escape that is not two hex digits, or a ';' separator)")
@@ -193,8 +197,16 @@ func (p *params) readJSON(body io.Reader) error {
 	return p.addJSON("", obj)
 }
 
+// addJSON adds obj's members in the order of their names, so that a name sent both
+// flat and nested always yields the same first value.
 func (p *params) addJSON(prefix string, obj map[string]any) error {
-	for k, v := range obj {
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := obj[k]
 		name := prefix + k
 		switch v := v.(type) {
 		case nil:
@@ -245,8 +257,11 @@ func (p params) checkText() error {
 			continue
 		}
 		for _, v := range p.Values[name] {
-			if err := catalog.CheckText(name, v, freeTextParams[name]); err != nil {
-				return err
+			if problem := catalog.TextProblem(v, freeTextParams[name]); problem != "" {
+				if !utf8.ValidString(v) {
+					problem += "; send UTF-8, or declare the form's charset in its Content-Type"
+				}
+				return errs.E(errs.Invalid, "%s: %s", name, problem)
 			}
 		}
 	}

@@ -200,14 +200,16 @@ func (sp *seedProvider) waitConfirmed(t testing.TB, n int) {
 	t.Fatalf("the provider confirmed %d of %d bookings in 10s", len(sp.confirmed), n)
 }
 
-// The "Must show": a provider that reads only the seed books, confirms,
-// reports NO_SHOW, uploads a certificate and cancels, on both databases.
+// The "Must show": a provider that reads only the seed (its own numeric
+// references, the example spellings, the /mintra/… base path, a Latin-1 form) books,
+// confirms, reports NO_SHOW, uploads a certificate and cancels, on both databases.
 func TestProviderWrittenFromThePublicDocs(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
 		p := newPortal(t, dialect)
 		now := settableClock(p)
-		sp := newSeedProvider(t, p.root+"/api/courseprovider/rest/", "acme", p.acme.Get("password"))
+		// The public examples' base path: only the host differs from the public service.
+		sp := newSeedProvider(t, p.root+"/mintra/api/courseprovider/rest/", "acme", p.acme.Get("password"))
 
 		// Portal staff register the provider's URLs as the provider sent them.
 		reserve, cancel := sp.URL+"/reserve", sp.URL+"/cancelBooking"
@@ -219,6 +221,20 @@ func TestProviderWrittenFromThePublicDocs(t *testing.T) {
 		if res.StatusCode != 200 {
 			t.Fatalf("addClass: %d %s", res.StatusCode, body)
 		}
+		// A booking system that speaks Latin-1 moves the class to Tromsø; its form says so.
+		latin1 := "username=acme&password=" + url.QueryEscape(sp.password) + "&externalId=1234&location=Troms%F8"
+		req, _ := http.NewRequest("POST", sp.api+"v1/courses/get/BST/courseClasses/update", strings.NewReader(latin1))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=ISO-8859-1")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var updated map[string]any
+		err = json.NewDecoder(res.Body).Decode(&updated)
+		res.Body.Close()
+		if err != nil || res.StatusCode != 200 || updated["location"] != "Tromsø" {
+			t.Fatalf("updateClass in ISO-8859-1: HTTP %d, location %q, %v", res.StatusCode, updated["location"], err)
+		}
 		acme, err := p.db.ProviderByUsername(ctx, "acme")
 		if err != nil {
 			t.Fatal(err)
@@ -228,6 +244,9 @@ func TestProviderWrittenFromThePublicDocs(t *testing.T) {
 			t.Fatalf("Classes = %v, %v", classes, err)
 		}
 		class := classes[0]
+		if class.Location != "Tromsø" {
+			t.Errorf("stored location = %q, want Tromsø", class.Location)
+		}
 
 		// Enrollers book three students.
 		students := []string{"Kari", "Per", "Lise"}

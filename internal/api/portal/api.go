@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,19 +59,29 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"GET", Base + "courses", a.list(a.courses)},
 		{"GET", Base + "classes", a.list(a.classes)},
 		{"POST", Base + "bookings", a.booking(a.book)},
+		{"GET", Base + "bookings", noStore(a.list(a.listBookings))},
 		{"GET", Base + "bookings/{ref}", a.booking(a.get)},
 		{"POST", Base + "bookings/{ref}/cancel", a.booking(a.cancel)},
 		{"GET", Base + "bookings/{ref}/documents/{id}", http.HandlerFunc(a.download)},
 	}
+	var paths []string
+	methods := map[string][]string{} // path -> its methods, for 405 answers
 	for _, rt := range routes {
 		mux.Handle(rt.method+" "+rt.path, rt.h)
-		allow := rt.method
-		if allow == "GET" {
-			allow = "GET, HEAD"
+		if methods[rt.path] == nil {
+			paths = append(paths, rt.path)
 		}
-		mux.HandleFunc(rt.path, func(w http.ResponseWriter, r *http.Request) {
+		methods[rt.path] = append(methods[rt.path], rt.method)
+		if rt.method == "GET" {
+			methods[rt.path] = append(methods[rt.path], "HEAD")
+		}
+	}
+	for _, path := range paths {
+		allow := strings.Join(methods[path], ", ")
+		use := strings.Join(slices.DeleteFunc(slices.Clone(methods[path]), func(m string) bool { return m == "HEAD" }), " or ")
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allow)
-			writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use " + rt.method})
+			writeJSON(w, r, http.StatusMethodNotAllowed, errorBody{ErrorMessage: r.Method + " is not allowed here; use " + use})
 		})
 	}
 	notFound := func(w http.ResponseWriter, r *http.Request) {
@@ -98,7 +109,8 @@ func bearerToken(r *http.Request) string {
 // list serves a read-only method whose answer is a JSON value, errors in the error shape.
 func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := a.authenticate(r); err != nil {
+		tok, err := a.authenticate(r)
+		if err != nil {
 			writeError(w, r, err)
 			return
 		}
@@ -106,6 +118,7 @@ func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
 		body, err := h(r)
 		if err != nil {
 			writeError(w, r, err)
@@ -344,10 +357,12 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 			return errs.E(errs.Invalid, "%s: must be a JSON %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
 		case errors.As(err, &typeErr):
 			return errs.E(errs.Invalid, "the request body must be a JSON object, not %s", typeErr.Value)
+		case errors.As(err, &syntaxErr) && syntaxErr.Offset >= int64(len(body)):
+			return errs.E(errs.Invalid, "the request body is not valid JSON: it ends before the JSON value does")
 		case errors.As(err, &syntaxErr):
-			return errs.E(errs.Invalid, "the request body is not valid JSON: %v (at byte %d)", syntaxErr, syntaxErr.Offset)
+			return errs.E(errs.Invalid, "the request body is not valid JSON: a syntax error at byte %d", syntaxErr.Offset)
 		}
-		return errs.E(errs.Invalid, "the request body is not valid JSON: %v", err)
+		return errs.E(errs.Invalid, "the request body is not valid JSON")
 	}
 	// The typed decoding above gives the clearer message for a malformed body; the
 	// text rule is applied to every string of the well-formed one.

@@ -821,7 +821,7 @@ func TestCatalogue(t *testing.T) {
 func TestRoutes(t *testing.T) {
 	e := newEnv(t, "sqlite")
 	for _, c := range []struct{ method, path, allow string }{
-		{"GET", "/api/v1/bookings", "POST"},
+		{"DELETE", "/api/v1/bookings", "POST, GET, HEAD"},
 		{"DELETE", "/api/v1/classes", "GET, HEAD"},
 		{"POST", "/api/v1/courses", "GET, HEAD"},
 		{"GET", "/api/v1/bookings/x/cancel", "POST"},

@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -66,6 +67,31 @@ func TestCompanyTokens(t *testing.T) {
 			if ref, _ := r.object(t)["bookingReference"].(string); tc.want == http.StatusNotFound && ref != "" {
 				t.Errorf("%s: the answer shows the booking: %s", tc.name, r.body)
 			}
+		}
+		listed := func(token string) map[string]bool {
+			var page struct {
+				Bookings []struct {
+					BookingReference string `json:"bookingReference"`
+				} `json:"bookings"`
+			}
+			r := e.do("GET", "/api/v1/bookings", token, "")
+			if err := json.Unmarshal(r.body, &page); err != nil || r.status != http.StatusOK {
+				t.Fatalf("GET /api/v1/bookings = %d %s", r.status, r.body)
+			}
+			refs := map[string]bool{}
+			for _, b := range page.Bookings {
+				refs[b.BookingReference] = true
+			}
+			return refs
+		}
+		if got := listed(acme); len(got) != 1 || !got[ref] {
+			t.Errorf("the company's list: %v, want only %s", got, ref)
+		}
+		if got := listed(other); len(got) != 0 {
+			t.Errorf("another company's list: %v, want none", got)
+		}
+		if got := listed(e.token); !got[ref] || !got[portalWide] {
+			t.Errorf("the portal-wide list: %v, want both bookings", got)
 		}
 		unknown := e.do("GET", "/api/v1/bookings/no-such-ref", other, "")
 		foreign := e.do("GET", "/api/v1/bookings/"+ref, other, "")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -53,8 +54,8 @@ func (w *confirmWorker) Work(ctx context.Context, job *river.Job[confirmArgs]) e
 		if err := w.confirm(ctx, a.Reference, info); err != nil && !errs.Is(err, errs.Conflict) {
 			return err
 		}
-		log.InfoContext(ctx, "booking confirmed by the portal", "status", info.EnrollmentStatus,
-			"student", info.FirstName+" "+info.LastName, "email", info.Email)
+		// The student's details stay on the booking, out of the logs.
+		log.InfoContext(ctx, "booking confirmed by the portal", "status", info.EnrollmentStatus)
 		return nil
 	case errors.Is(err, tpclient.ErrGone):
 		return w.release(ctx, log, a.Reference, "the portal answered that booking "+a.PortalReference+" was rejected or abandoned (410 Gone)")
@@ -117,9 +118,7 @@ func fillFromPortal(b *gateway.Booking, info tpclient.BookingInformation) {
 	}
 }
 
-func (w *confirmWorker) release(ctx context.Context, log interface {
-	WarnContext(context.Context, string, ...any)
-}, reference, reason string) error {
+func (w *confirmWorker) release(ctx context.Context, log *slog.Logger, reference, reason string) error {
 	if _, err := w.deps.System.Release(ctx, reference, reason); err != nil && !errs.Is(err, errs.Conflict) {
 		return err
 	}

@@ -129,9 +129,22 @@ type Runner struct {
 // migrated, so that gateway instances and commands starting together do not race.
 const migrationLockID int64 = 0x6777_7269_7665 // "gwrive"
 
+// PostgresSchema is the PostgreSQL schema of the gateway's River tables. The gateway's
+// own tables are prefixed gw_ so that it can share a database with the portal; River's
+// table names are fixed, so the gateway's live in their own schema, and the portal's
+// River (which would otherwise take the gateway's jobs and leadership) never sees them.
+const PostgresSchema = "tportal_gateway"
+
+func schema(dialect string) string {
+	if dialect == "postgres" {
+		return PostgresSchema
+	}
+	return "" // the gateway's own SQLite file
+}
+
 // Migrate creates or updates River's tables in db. dialect is "sqlite" or "postgres".
-// On PostgreSQL it holds an advisory lock meanwhile: one process migrates, the others
-// wait and then find nothing to do.
+// On PostgreSQL it creates them in PostgresSchema, holding an advisory lock meanwhile:
+// one process migrates, the others wait and then find nothing to do.
 func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
 	if dialect == "postgres" {
 		conn, err := db.Conn(ctx)
@@ -143,8 +156,11 @@ func Migrate(ctx context.Context, db *sql.DB, dialect string) error {
 			return fmt.Errorf("gwjobs: migration lock: %w", err)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLockID) //nolint:errcheck // closing the session frees it too
+		if _, err := conn.ExecContext(ctx, `CREATE SCHEMA IF NOT EXISTS `+PostgresSchema); err != nil {
+			return fmt.Errorf("gwjobs: schema %s: %w", PostgresSchema, err)
+		}
 	}
-	m, err := rivermigrate.New(driver(db, dialect), nil)
+	m, err := rivermigrate.New(driver(db, dialect), &rivermigrate.Config{Schema: schema(dialect)})
 	if err != nil {
 		return fmt.Errorf("gwjobs: migrations: %w", err)
 	}
@@ -168,7 +184,7 @@ func NewQueue(ctx context.Context, db *sql.DB, dialect string, opts Options) (*Q
 	if err := Migrate(ctx, db, dialect); err != nil {
 		return nil, err
 	}
-	client, err := river.NewClient(driver(db, dialect), &river.Config{Logger: opts.Logger.With("component", "gwjobs")})
+	client, err := river.NewClient(driver(db, dialect), &river.Config{Logger: opts.Logger.With("component", "gwjobs"), Schema: schema(dialect)})
 	if err != nil {
 		return nil, fmt.Errorf("gwjobs: %w", err)
 	}
@@ -191,10 +207,11 @@ func New(ctx context.Context, db *sql.DB, dialect string, deps Deps, opts Option
 		Workers:              workers,
 		MaxAttempts:          opts.MaxAttempts,
 		FetchPollInterval:    max(opts.PollEvery, 50*time.Millisecond),
-		FetchCooldown:        min(50*time.Millisecond, max(opts.PollEvery, 50*time.Millisecond)),
+		FetchCooldown:        50 * time.Millisecond,
 		JobTimeout:           opts.RescueAfter / 2,
 		RescueStuckJobsAfter: opts.RescueAfter,
 		Logger:               opts.Logger.With("component", "gwjobs"),
+		Schema:               schema(dialect),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("gwjobs: %w", err)

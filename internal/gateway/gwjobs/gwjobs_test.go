@@ -1,18 +1,14 @@
 package gwjobs_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/ledongthuc/pdf"
-
 	"github.com/tportal/tportal/internal/gateway"
+	"github.com/tportal/tportal/internal/gateway/certificate/certtest"
 	"github.com/tportal/tportal/internal/gateway/gwjobs"
 	"github.com/tportal/tportal/internal/gateway/gwstore"
 	"github.com/tportal/tportal/internal/gateway/gwstore/gwstoretest"
@@ -124,7 +120,7 @@ func TestCatalogueChangesReachThePortalCoalesced(t *testing.T) {
 			}
 		}
 		w.start(t)
-		eventually(t, 10*time.Second, "the class reaches the portal with its last seat count", func() bool {
+		eventually(t, 30*time.Second, "the class reaches the portal with its last seat count", func() bool {
 			return w.portalField("BST", "OSL-W40", "availableSeats") == "22"
 		})
 		time.Sleep(500 * time.Millisecond) // any further push would come within PushDelay and a poll
@@ -142,7 +138,7 @@ func TestCatalogueChangesReachThePortalCoalesced(t *testing.T) {
 		if _, err := w.system.CancelClass(ctx, "BST", "OSL-W40"); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the cancellation reaches the portal", func() bool {
+		eventually(t, 30*time.Second, "the cancellation reaches the portal", func() bool {
 			return w.portalField("BST", "OSL-W40", "cancelled") == "true"
 		})
 		if _, err := w.system.RestoreClass(ctx, "BST", "OSL-W40"); err != nil {
@@ -151,7 +147,7 @@ func TestCatalogueChangesReachThePortalCoalesced(t *testing.T) {
 		if _, err := w.system.UpdateClass(ctx, "BST", "OSL-W40", gateway.ClassFields{Location: ptr("Bergen")}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the restore and edit reach the portal", func() bool {
+		eventually(t, 30*time.Second, "the restore and edit reach the portal", func() bool {
 			return w.portalField("BST", "OSL-W40", "cancelled") == "false" && w.portalField("BST", "OSL-W40", "location") == "Bergen"
 		})
 		if w.portal.Calls("restoreClass") == 0 {
@@ -174,7 +170,7 @@ func TestPushIsRetriedAndSurvivesAStoppedRunner(t *testing.T) {
 		}
 		w.portal.FailNext("addClass", 3)
 		w.start(t)
-		eventually(t, 15*time.Second, "the queued class reaches the portal after the failures", func() bool {
+		eventually(t, 30*time.Second, "the queued class reaches the portal after the failures", func() bool {
 			return w.portalField("BST", "OSL-W41", "availableSeats") == "8"
 		})
 		if n := w.portal.Calls("addClass"); n != 4 {
@@ -195,7 +191,7 @@ func TestInsertOnlyQueueKeepsChangesForTheRunner(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.start(t)
-	eventually(t, 10*time.Second, "a class added through the insert-only queue reaches the portal", func() bool {
+	eventually(t, 30*time.Second, "a class added through the insert-only queue reaches the portal", func() bool {
 		return w.portalField("BST", "CLI-1", "availableSeats") == "5"
 	})
 }
@@ -262,7 +258,7 @@ func TestConfirmation(t *testing.T) {
 				w.portal.Booking("TP-1", func() (int, tpclient.BookingInformation) { return tt.answer(&calls) })
 				w.start(t)
 				b := w.reserve(t, "TP-1", "Øyvind", "Ås")
-				eventually(t, 10*time.Second, "the booking is "+string(tt.want), func() bool { return w.status(t, b.Reference) == tt.want })
+				eventually(t, 30*time.Second, "the booking is "+string(tt.want), func() bool { return w.status(t, b.Reference) == tt.want })
 				if calls.Load() == 0 {
 					t.Error("the portal was never asked")
 				}
@@ -288,7 +284,7 @@ func TestConfirmation(t *testing.T) {
 					t.Errorf("free seats = %d, want %d", c.FreeSeats, wantFree)
 				}
 				// The seat that moved is pushed to the portal too.
-				eventually(t, 10*time.Second, "the free seats reach the portal", func() bool {
+				eventually(t, 30*time.Second, "the free seats reach the portal", func() bool {
 					return w.portalField("BST", "OSL-W40", "availableSeats") == string(rune('0'+wantFree))
 				})
 			})
@@ -312,7 +308,7 @@ func TestOutcomesAreReportedWithACertificate(t *testing.T) {
 		done := w.reserve(t, "TP-1", "Øyvind", "Ås")
 		absent := w.reserve(t, "TP-2", "Kari", "Nordmann")
 		for _, b := range []gateway.Booking{done, absent} {
-			eventually(t, 10*time.Second, "confirmed", func() bool { return w.status(t, b.Reference) == gateway.Confirmed })
+			eventually(t, 30*time.Second, "confirmed", func() bool { return w.status(t, b.Reference) == gateway.Confirmed })
 		}
 		w.setClock("2027-05-12")
 		w.portal.FailNext("uploadDocumentation", 1)
@@ -322,8 +318,8 @@ func TestOutcomesAreReportedWithACertificate(t *testing.T) {
 		if _, err := w.system.RecordAttendance(ctx, absent.Reference, gateway.NoShow, ""); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, 10*time.Second, "the certificate is uploaded", func() bool { return len(w.portal.Uploads("TP-1")) == 1 })
-		eventually(t, 10*time.Second, "the no-show is reported", func() bool { return len(w.portal.Statuses("TP-2")) == 1 })
+		eventually(t, 30*time.Second, "the certificate is uploaded", func() bool { return len(w.portal.Uploads("TP-1")) == 1 })
+		eventually(t, 30*time.Second, "the no-show is reported", func() bool { return len(w.portal.Statuses("TP-2")) == 1 })
 		if got := w.portal.Statuses("TP-1"); len(got) < 1 || got[len(got)-1] != "COMPLETED 2027-05-11" {
 			t.Errorf("TP-1 statuses = %q, want COMPLETED 2027-05-11", got)
 		}
@@ -333,30 +329,13 @@ func TestOutcomesAreReportedWithACertificate(t *testing.T) {
 		if n := len(w.portal.Uploads("TP-2")); n != 0 {
 			t.Errorf("a NO_SHOW uploaded %d documents", n)
 		}
-		text := pdfText(t, w.portal.Uploads("TP-1")[0])
+		text := certtest.Text(t, w.portal.Uploads("TP-1")[0])
 		for _, want := range []string{"Øyvind Ås", "Grunnleggende sikkerhetskurs", "Sjø & Sikkerhet AS", "11 May 2027"} {
-			if !strings.Contains(strings.ReplaceAll(text, " ", ""), strings.ReplaceAll(want, " ", "")) {
+			if !certtest.Contains(text, want) {
 				t.Errorf("certificate lacks %q; text %q", want, text)
 			}
 		}
 	})
-}
-
-func pdfText(t *testing.T, doc []byte) string {
-	t.Helper()
-	r, err := pdf.NewReader(bytes.NewReader(doc), int64(len(doc)))
-	if err != nil {
-		t.Fatalf("read PDF: %v", err)
-	}
-	plain, err := r.GetPlainText()
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(plain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func TestBackoffHasFullJitterUnderItsCeiling(t *testing.T) {
@@ -377,4 +356,40 @@ func TestBackoffHasFullJitterUnderItsCeiling(t *testing.T) {
 			t.Errorf("Backoff(%d) spans only %s…%s of [0, %s]: not full jitter", tt.n, lowest, highest, tt.ceiling)
 		}
 	}
+}
+
+// TestSharesAPostgresDatabaseWithThePortal: with the portal's River tables in the
+// same PostgreSQL database (search_path), the gateway's jobs stay in their own schema.
+func TestSharesAPostgresDatabaseWithThePortal(t *testing.T) {
+	gwstoretest.ForEach(t, func(t *testing.T, dialect string) {
+		if dialect != "postgres" {
+			t.Skip("SQLite: the gateway has a database file of its own")
+		}
+		ctx := context.Background()
+		w := newWorld(t, dialect, fast())
+		// The portal's River, as internal/jobs sets it up, in the default schema.
+		if err := migrateDefaultRiver(ctx, w.db); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.system.AddClass(ctx, "BST", "OSL-W40", classFields(3)); err != nil {
+			t.Fatal(err)
+		}
+		count := func(table string) int {
+			var n int
+			if err := w.db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(gwjobs.PostgresSchema + ".river_job"); n != 1 {
+			t.Errorf("the gateway's schema has %d jobs, want 1", n)
+		}
+		if n := count("public.river_job"); n != 0 {
+			t.Errorf("the portal's River table got %d of the gateway's jobs", n)
+		}
+		w.start(t)
+		eventually(t, 30*time.Second, "the class reaches the portal", func() bool {
+			return w.portalField("BST", "OSL-W40", "availableSeats") == "3"
+		})
+	})
 }

@@ -57,6 +57,12 @@ type Options struct {
 	// MaxSkew is how far a signature's timestamp may be from now; default
 	// signing.DefaultMaxSkew.
 	MaxSkew time.Duration
+	// PathPrefix is the path before ReservePath and CancelPath in the URLs the portal
+	// calls, when a reverse proxy serves the gateway below one (e.g. "/tportal" for
+	// https://provider.example/tportal/reserve). The URLs are then served with and
+	// without it, and a signature is checked against the path the portal signed,
+	// whether or not the proxy stripped the prefix.
+	PathPrefix string
 	// Now is the clock for signatures; time.Now when nil.
 	Now func() time.Time
 	// Logger logs each call (never personal data); slog.Default when nil.
@@ -80,13 +86,22 @@ func New(sys gateway.BookingSystem, o Options) *API {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	o.PathPrefix = strings.TrimRight(o.PathPrefix, "/")
+	if o.PathPrefix != "" && !strings.HasPrefix(o.PathPrefix, "/") {
+		o.PathPrefix = "/" + o.PathPrefix
+	}
 	return &API{sys: sys, o: o}
 }
 
 // Register adds the reserve and cancel URLs to mux.
 func (a *API) Register(mux *http.ServeMux) {
-	mux.Handle(ReservePath, a.guard(a.reserve))
-	mux.Handle(CancelPath, a.guard(a.cancel))
+	reserve, cancel := a.guard(a.reserve, reservation{}), a.guard(a.cancel, cancellation{})
+	mux.Handle(ReservePath, reserve)
+	mux.Handle(CancelPath, cancel)
+	if a.o.PathPrefix != "" {
+		mux.Handle(a.o.PathPrefix+ReservePath, reserve)
+		mux.Handle(a.o.PathPrefix+CancelPath, cancel)
+	}
 }
 
 // reservation is the reserve answer.
@@ -108,41 +123,54 @@ type cancellation struct {
 // refusal, or an error for a call it cannot answer (with the status from errs).
 type handler func(r *http.Request) (answer any, err error)
 
-// refused builds the answer of a failed call, for the handler kind of r's path.
-func refused(r *http.Request, message string) any {
-	if r.URL.Path == CancelPath {
+// refused returns the answer of the kind of empty (a reservation or a cancellation)
+// that refuses with message.
+func refused(empty any, message string) any {
+	if _, ok := empty.(cancellation); ok {
 		return cancellation{ErrorMessage: message}
 	}
 	return reservation{ErrorMessage: message}
 }
 
+// signedPath is the path the portal signed: the request's, with PathPrefix put back
+// when a proxy took it off.
+func (a *API) signedPath(r *http.Request) string {
+	p := r.URL.EscapedPath()
+	if a.o.PathPrefix != "" && !strings.HasPrefix(p, a.o.PathPrefix+"/") {
+		p = a.o.PathPrefix + p
+	}
+	return p
+}
+
 // guard checks the method, the address and the signature, then runs h and writes
-// its answer.
-func (a *API) guard(h handler) http.Handler {
+// its answer; empty is the kind of answer h gives.
+func (a *API) guard(h handler, empty any) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			// Not even HEAD: a reserve call changes data.
 			w.Header().Set("Allow", "GET, POST")
-			a.write(w, r, http.StatusMethodNotAllowed, refused(r, "method "+r.Method+" is not allowed; use GET"))
+			a.write(w, r, http.StatusMethodNotAllowed, refused(empty, "method "+r.Method+" is not allowed; use GET"))
 			return
 		}
 		if a.o.Filter != nil {
 			if addr, ok := a.o.Filter.Allows(r); !ok {
 				a.o.Logger.WarnContext(r.Context(), "gateway call refused by the IP filter", "path", r.URL.Path, "client", addr)
-				a.write(w, r, http.StatusForbidden, refused(r, "calls from "+addr+" are not allowed"))
+				a.write(w, r, http.StatusForbidden, refused(empty, "calls from "+addr+" are not allowed"))
 				return
 			}
 		}
 		if len(a.o.Secret) > 0 {
-			if err := signing.VerifyRequest(r, a.o.Secret, a.o.Now(), a.o.MaxSkew); err != nil {
+			err := signing.Verify(a.o.Secret, r.Method, a.signedPath(r), r.URL.RawQuery,
+				r.Header.Get(signing.TimestampHeader), r.Header.Get(signing.SignatureHeader), a.o.Now(), a.o.MaxSkew)
+			if err != nil {
 				a.o.Logger.WarnContext(r.Context(), "gateway call with a bad signature", "path", r.URL.Path, "err", err)
-				a.write(w, r, http.StatusUnauthorized, refused(r, err.Error()))
+				a.write(w, r, http.StatusUnauthorized, refused(empty, err.Error()))
 				return
 			}
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		if err := r.ParseForm(); err != nil {
-			a.write(w, r, http.StatusBadRequest, refused(r, "the parameters cannot be read: "+err.Error()))
+			a.write(w, r, http.StatusBadRequest, refused(empty, "the parameters cannot be read: "+err.Error()))
 			return
 		}
 		answer, err := h(r)
@@ -152,7 +180,7 @@ func (a *API) guard(h handler) http.Handler {
 			if status == http.StatusInternalServerError {
 				a.o.Logger.ErrorContext(r.Context(), "gateway call failed", "path", r.URL.Path, "err", err)
 			}
-			answer = refused(r, errs.MessageOf(err))
+			answer = refused(empty, errs.MessageOf(err))
 		}
 		a.write(w, r, status, answer)
 	})
@@ -186,7 +214,9 @@ func (a *API) reserve(r *http.Request) (any, error) {
 	log := a.o.Logger.With("course", req.CourseID, "class", req.ClassID, "trainingportalBookingReference", req.PortalReference)
 	switch {
 	case err == nil:
-		log.InfoContext(r.Context(), "seat held", "reference", b.Reference, "status", b.Status)
+		// A repeated call is answered with the booking made the first time; its
+		// creation time tells the two apart in the log.
+		log.InfoContext(r.Context(), "reservation answered", "reference", b.Reference, "status", b.Status, "booked_at", b.CreatedAt)
 		return reservation{Successful: true, BookingReference: b.Reference}, nil
 	case refusal(err):
 		log.InfoContext(r.Context(), "reservation refused", "reason", errs.MessageOf(err))

@@ -125,6 +125,10 @@ func TestReserveAndCancel(t *testing.T) {
 				answer{400, "application/json; charset=utf-8", `{"successful":false,"bookingReference":"","errorMessage":"externalCourseClassId: is required"}`}},
 			{"no reference", "/reserve" + q("externalCourseClassId", "OSL-W40"), nil,
 				answer{400, "application/json; charset=utf-8", `{"successful":false,"bookingReference":"","errorMessage":"trainingportalBookingReference: is required"}`}},
+			{"not UTF-8", "/reserve?externalCourseClassId=OSL-W40&trainingportalBookingReference=tp-9&studentFirstName=K%FFri&company=A%00S", nil,
+				answer{400, "application/json; charset=utf-8", `{"successful":false,"bookingReference":"","errorMessage":"studentFirstName: is not valid UTF-8; company: contains control characters"}`}},
+			{"cancel not UTF-8", "/cancel?trainingportalBookingReference=%FF", nil,
+				answer{400, "application/json; charset=utf-8", `{"cancelled":false,"errorMessage":"trainingportalBookingReference: is not valid UTF-8"}`}},
 			{"cancel", "/cancel" + q("bookingReference", "1001", "trainingportalBookingReference", "tp-1"), portalAccept,
 				answer{200, "application/json; charset=utf-8", `{"cancelled":true,"errorMessage":""}`}},
 			{"cancel again, in XML", "/cancel" + q("bookingReference", "1001"), http.Header{"Accept": {"text/xml"}},
@@ -217,6 +221,33 @@ func TestSignature(t *testing.T) {
 		}
 		if tc.name == "stale" && !strings.Contains(got.body, "signature timestamp outside the allowed window") {
 			t.Errorf("stale: %s", got.body)
+		}
+	}
+}
+
+// TestPathPrefix serves the URLs behind a proxy that serves them below /tportal, one
+// that strips the prefix and one that passes it on: both verify the portal's signature
+// over the path it called.
+func TestPathPrefix(t *testing.T) {
+	sys := newSystem(t, "sqlite", 5)
+	secret := []byte("shared secret")
+	base := serve(t, sys, httpapi.Options{Secret: secret, PathPrefix: "tportal/"})
+	for i, tc := range []struct {
+		name, signed, called string
+		status               int
+	}{
+		{"proxy strips the prefix", "/tportal/reserve", "/reserve", 200},
+		{"proxy keeps the prefix", "/tportal/reserve", "/tportal/reserve", 200},
+		{"signed without the prefix", "/reserve", "/reserve", 401},
+		{"cancel below the prefix", "/tportal/cancel", "/tportal/cancel", 200},
+	} {
+		query := q("externalCourseClassId", "OSL-W40", "trainingportalBookingReference", fmt.Sprint("pp-", i), "bookingReference", "1001")
+		ts := time.Now()
+		h := http.Header{}
+		h.Set(signing.TimestampHeader, fmt.Sprint(ts.Unix()))
+		h.Set(signing.SignatureHeader, signing.Sign(secret, http.MethodGet, tc.signed, query[1:], ts))
+		if got := get(t, base+tc.called+query, h); got.status != tc.status {
+			t.Errorf("%s: %d %s", tc.name, got.status, got.body)
 		}
 	}
 }

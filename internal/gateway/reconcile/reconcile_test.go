@@ -179,3 +179,34 @@ func TestCompareReadsThePortalsSpellings(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCompareReadsAnyAnswer feeds Compare portal answers with arbitrary values in the
+// fields it normalises: it never panics, a class compared with its own image has no
+// drift, and a differing seat count is always reported.
+func FuzzCompareReadsAnyAnswer(f *testing.F) {
+	f.Add("12500,5", "nok", "09:00:00", 3, true)
+	f.Add("", "", "", -1, false)
+	f.Add("1e9", "XXX", "25:61", 0, true)
+	f.Fuzz(func(t *testing.T, amount, currency, startTime string, seats int, cancelled bool) {
+		c := gateway.Class{CourseID: "BST", ID: "A", Location: "Oslo", FreeSeats: 3, StartDate: "2027-05-10", StartTime: "09:00",
+			EndDate: "2027-05-10", TimeZone: "Europe/Oslo", Price: gateway.Price{Currency: "NOK", Minor: 1250050}}
+		if got := reconcile.Compare(c, reconcile.ToPortal(c), true); len(got) != 0 {
+			t.Fatalf("a class differs from its own image: %v", got)
+		}
+		pc := reconcile.ToPortal(c)
+		pc.Price.Amount, pc.Price.Currency, pc.StartTime, pc.AvailableSeats, pc.Cancelled = amount, currency, startTime, seats, cancelled
+		drift := reconcile.Compare(c, pc, true)
+		if seats != c.FreeSeats && !cancelled {
+			found := false
+			for _, d := range drift {
+				found = found || d.Kind == reconcile.SeatsDiffer
+			}
+			if !found {
+				t.Fatalf("seats %d against %d not reported: %v", seats, c.FreeSeats, drift)
+			}
+		}
+		for _, d := range drift {
+			_ = d.String()
+		}
+	})
+}
