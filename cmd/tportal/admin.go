@@ -49,6 +49,7 @@ var adminCommands = map[string]func() adminCommand{
 	"token create":  adminTokenCreate,
 	"token list":    adminTokenList,
 	"token revoke":  adminTokenRevoke,
+	"company list":  adminCompanyList,
 	"calls":         adminCalls,
 }
 
@@ -273,13 +274,15 @@ func adminCourseList() adminCommand {
 // adminTokenCreate makes an API token for the booking API (/api/v1/) and prints it
 // once: only its hash is stored.
 func adminTokenCreate() adminCommand {
-	var name, expires string
+	var name, expires, company string
 	var expiresAt *time.Time
+	var companyID int64
 	return adminCommand{
 		summary: "make an API token for /api/v1; prints it once", creates: true,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&name, "name", "", "who or what the token is for, e.g. \"Acme intranet\" (required)")
 			fs.StringVar(&expires, "expires", "", "when the token stops working: a duration from now (720h) or a date (2027-06-30, the end of that day UTC); default never")
+			fs.StringVar(&company, "company", "", "the id of the company the token acts for: it books for that company and sees only its bookings; without it the token is portal-wide, for staff integrations")
 		},
 		check: func() (err error) {
 			name = strings.TrimSpace(name)
@@ -289,16 +292,26 @@ func adminTokenCreate() adminCommand {
 			case utf8.RuneCountInString(name) > 200:
 				return usageErrorf("--name is longer than 200 characters")
 			}
+			if company = strings.TrimSpace(company); company != "" {
+				if companyID, err = strconv.ParseInt(company, 10, 64); err != nil || companyID <= 0 {
+					return usageErrorf("--company %q is not a company id (a number; 'tportal admin company list' shows them)", company)
+				}
+			}
 			expiresAt, err = parseExpiry(expires, time.Now())
 			return err
 		},
 		run: func(ctx context.Context, env adminEnv) error {
 			token, hash := auth.NewToken()
-			id, err := env.db.CreateToken(ctx, name, hash, expiresAt)
+			id, err := env.db.CreateCompanyToken(ctx, name, hash, expiresAt, companyID)
 			if err != nil {
 				return err
 			}
 			fmt.Fprintf(env.out, "API token %q created (id %d)\ntoken: %s\n", name, id, token)
+			if companyID != 0 {
+				fmt.Fprintf(env.out, "company: %d (the token books for it and sees only its bookings)\n", companyID)
+			} else {
+				fmt.Fprintln(env.out, "portal-wide: the token sees every booking (for staff integrations)")
+			}
 			if expiresAt != nil {
 				fmt.Fprintf(env.out, "expires: %s\n", expiresAt.UTC().Format(time.RFC3339))
 			}
@@ -349,9 +362,13 @@ func adminTokenList() adminCommand {
 			}
 			return t.UTC().Format(time.RFC3339)
 		}
-		rows := [][]any{{"ID", "NAME", "STATUS", "CREATED", "EXPIRES", "LAST USED"}}
+		rows := [][]any{{"ID", "NAME", "STATUS", "CREATED", "EXPIRES", "LAST USED", "COMPANY"}}
 		for _, t := range tokens {
-			rows = append(rows, []any{t.ID, t.Name, t.Status(now), t.CreatedAt.UTC().Format(time.RFC3339), stamp(t.ExpiresAt), stamp(t.LastUsedAt)})
+			company := "portal-wide"
+			if t.CompanyID != 0 {
+				company = strconv.FormatInt(t.CompanyID, 10)
+			}
+			rows = append(rows, []any{t.ID, t.Name, t.Status(now), t.CreatedAt.UTC().Format(time.RFC3339), stamp(t.ExpiresAt), stamp(t.LastUsedAt), company})
 		}
 		if err := table(env.out, rows); err != nil {
 			return err
@@ -432,4 +449,20 @@ func adminCalls() adminCommand {
 			return table(env.out, rows)
 		},
 	}
+}
+
+// adminCompanyList lists the companies signed up on the web pages, for
+// 'token create --company'.
+func adminCompanyList() adminCommand {
+	return adminCommand{summary: "list the companies signed up on the web pages", run: func(ctx context.Context, env adminEnv) error {
+		companies, err := env.db.Companies(ctx)
+		if err != nil {
+			return err
+		}
+		rows := [][]any{{"ID", "NAME", "SIGNED UP"}}
+		for _, c := range companies {
+			rows = append(rows, []any{c.ID, c.Name, c.CreatedAt.UTC().Format(time.RFC3339)})
+		}
+		return table(env.out, rows)
+	}}
 }

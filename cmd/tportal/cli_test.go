@@ -36,10 +36,11 @@ func TestCommandLine(t *testing.T) {
 		{args: "admin provider", code: 2, stderr: []string{"Usage: tportal admin provider COMMAND", "  add ", "  list ", "  set "}},
 		{args: "admin provider --help", code: 0, stdout: []string{"  add ", "  list ", "  set "}},
 		{args: "admin token", code: 2, stderr: []string{"create", "list", "revoke"}},
-		{args: "admin bogus", code: 2, stderr: []string{`unknown command "bogus" for 'tportal admin'; valid: calls, course, provider, token`}},
+		{args: "admin bogus", code: 2, stderr: []string{`unknown command "bogus" for 'tportal admin'; valid: calls, company, course, provider, token`}},
 		{args: "admin provider bogus", code: 2, stderr: []string{"valid: add, list, set"}},
 		{args: "admin provider list --help", code: 0, stdout: []string{"Usage: tportal admin provider list", "--db (TPORTAL_DB)"}},
-		{args: "admin token create --help", code: 0, stdout: []string{"--expires", "--name"}},
+		{args: "admin token create --help", code: 0, stdout: []string{"--expires", "--name", "--company"}},
+		{args: "admin token create --name x --company acme", code: 2, stderr: []string{`--company "acme" is not a company id`}},
 		{args: "admin token revoke --help", code: 0, stdout: []string{"--id", "--name"}},
 		{args: "serve --help", code: 0, stdout: []string{"--provider-timeout (TPORTAL_PROVIDER_TIMEOUT)", "--allow-private-urls"}},
 		{args: "demo --help", code: 0, stdout: []string{"--data (TPORTAL_DATA)"}},
@@ -112,8 +113,8 @@ func TestAdminCreatesDatabaseOnlyToAddSomething(t *testing.T) {
 			t.Errorf("second token create:\n%s", out)
 		}
 		out = adminRun(t, env, 0, "token", "list")
-		if !regexp.MustCompile(`(?m)^1\s+first\s+active\s+\S+\s+-\s+-\s*$`).MatchString(out) ||
-			!regexp.MustCompile(`(?m)^2\s+second\s+active\s+\S+\s+\d{4}-\d\d-\d\dT\S+\s+-\s*$`).MatchString(out) {
+		if !regexp.MustCompile(`(?m)^1\s+first\s+active\s+\S+\s+-\s+-\s+portal-wide\s*$`).MatchString(out) ||
+			!regexp.MustCompile(`(?m)^2\s+second\s+active\s+\S+\s+\d{4}-\d\d-\d\dT\S+\s+-\s+portal-wide\s*$`).MatchString(out) {
 			t.Errorf("token list:\n%s", out)
 		}
 	})

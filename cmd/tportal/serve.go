@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/tportal/tportal/internal/account"
 	"github.com/tportal/tportal/internal/api/courseprovider"
 	portalapi "github.com/tportal/tportal/internal/api/portal"
 	"github.com/tportal/tportal/internal/auth"
@@ -19,6 +20,7 @@ import (
 	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/server"
 	"github.com/tportal/tportal/internal/store"
+	"github.com/tportal/tportal/internal/web"
 )
 
 // serveConfig is everything `tportal serve` (and the demo's portal) is configured by.
@@ -35,6 +37,7 @@ type serveConfig struct {
 	keepCancelled    time.Duration
 	uploadLimit      int64
 	defaultCountry   string
+	secureCookies    bool
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -49,6 +52,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.providerTimeout, "provider-timeout", providercall.DefaultTimeout, "total time a call to a provider's reserve or cancel URL may take")
 	fs.DurationVar(&c.keepCancelled, "keep-cancelled", time.Hour, "how long a cancelled class with bookings stays restorable before it is deleted")
 	fs.Int64Var(&c.uploadLimit, "upload-limit", booking.DefaultMaxDocumentBytes, "largest document a provider may upload, in bytes")
+	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark the web pages' session cookie Secure: set it when the portal is reached over HTTPS")
 	fs.StringVar(&c.defaultCountry, "default-country", courseprovider.DefaultCountryCode, "country (ISO 3166-1 alpha-2) of phone numbers given without a country code")
 }
 
@@ -60,6 +64,8 @@ type portal struct {
 	jobs     *jobs.Runner
 	handler  http.Handler
 	logger   *slog.Logger
+	// stopSessions stops the web sessions' cleanup of expired sessions.
+	stopSessions func()
 }
 
 // start starts the background jobs; close stops them and closes the database.
@@ -71,6 +77,7 @@ func (p *portal) close() {
 	if err := p.jobs.Stop(ctx); err != nil {
 		p.logger.Warn("stopping background jobs", "err", err)
 	}
+	p.stopSessions()
 	p.db.Close()
 }
 
@@ -115,8 +122,19 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: auth.New(db), TrustForwarded: c.trustForwarded,
 		DefaultCountry: c.defaultCountry}
 	portalAPI := &portalapi.API{Catalog: cat, Bookings: bookings, Tokens: &auth.TokenAuth{Store: db}}
-	h := server.Handler(db, reg, server.NewMetrics(reg), logger, api, portalAPI)
-	return &portal{db: db, catalog: cat, bookings: bookings, jobs: runner, handler: h, logger: logger}, nil
+	sessions, stopSessions := db.SessionStore(5 * time.Minute)
+	pages, err := web.New(web.Config{
+		Catalog: cat, Bookings: bookings, Sessions: sessions, Logger: logger,
+		Accounts:      &account.Service{Store: db, Passwords: &auth.Passwords{}, Throttle: &auth.SignInThrottle{}},
+		SecureCookies: c.secureCookies, TrustForwarded: c.trustForwarded,
+	})
+	if err != nil {
+		stopSessions()
+		db.Close()
+		return nil, err
+	}
+	h := server.Handler(db, reg, server.NewMetrics(reg), logger, api, portalAPI, pages)
+	return &portal{db: db, catalog: cat, bookings: bookings, jobs: runner, handler: h, logger: logger, stopSessions: stopSessions}, nil
 }
 
 func newCatalog(db *store.DB, c serveConfig) *catalog.Service {

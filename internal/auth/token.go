@@ -26,6 +26,10 @@ type Token struct {
 	ExpiresAt  *time.Time // nil: never expires
 	RevokedAt  *time.Time // nil: not revoked
 	LastUsedAt *time.Time // nil: never used; updated at most every TouchEvery
+	// CompanyID is the company the token acts for: it books for that company and sees
+	// only its bookings. 0 is a portal-wide token, for staff integrations: it sees
+	// every booking, as tokens made before companies existed do.
+	CompanyID int64
 }
 
 // Status is "active", "revoked" or "expired" at now.

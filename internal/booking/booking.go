@@ -78,6 +78,7 @@ type Booking struct {
 	CompletionDate      string // yyyy-MM-dd, for COMPLETED
 	CleanupPending      bool   // ABANDONED and the provider has not yet acknowledged the cancel
 	IdempotencyKey      string // the caller's key for this request, scoped by the caller; "" when none
+	CompanyID           int64  // the company that booked (web pages, company API tokens); 0 when none
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
 }
@@ -95,6 +96,9 @@ type Request struct {
 	// with the same key gets the booking the first one made. The adapter scopes it by
 	// caller (an API token), so callers cannot see each other's bookings through it.
 	IdempotencyKey string
+	// CompanyID is the company the booking is made for (an enroller signed in on the
+	// web pages, or a company's API token); 0 for a portal-wide caller.
+	CompanyID int64
 }
 
 // sameAs reports whether b was made by a request with r's content, so that reusing
@@ -102,7 +106,14 @@ type Request struct {
 func (r Request) sameAs(b Booking) bool {
 	return r.ClassID == b.ClassID && r.Student == b.Student && r.StudentBirthDate == b.StudentBirthDate &&
 		r.Enroller == b.Enroller && r.Company == b.Company && r.Comment == b.Comment &&
-		r.PurchaseOrderNumber == b.PurchaseOrderNumber
+		r.PurchaseOrderNumber == b.PurchaseOrderNumber && r.CompanyID == b.CompanyID
+}
+
+// VisibleTo reports whether a caller acting for companyID may see and cancel b. A
+// portal-wide caller (companyID 0: staff, staff integrations) sees every booking; a
+// company sees only the bookings made for it.
+func (b Booking) VisibleTo(companyID int64) bool {
+	return companyID == 0 || b.CompanyID == companyID
 }
 
 // validate checks a request, naming every bad field.
@@ -169,6 +180,15 @@ func NewReference() string {
 	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
 	h := hex.EncodeToString(b)
 	return h[0:8] + "_" + h[8:12] + "_" + h[12:16] + "_" + h[16:20] + "_" + h[20:32]
+}
+
+// TakesBookings checks that the provider p of class c takes bookings through the
+// portal: it has registered a reserve URL.
+func TakesBookings(p catalog.Provider, c catalog.Class) error {
+	if p.ReserveURL == "" {
+		return errs.E(errs.Conflict, "the provider of class %q does not take bookings through the portal yet", c.ExternalID)
+	}
+	return nil
 }
 
 // Bookable checks that a class takes a new booking at now: published, before the end

@@ -16,6 +16,7 @@ type ListQuery struct {
 	States      []State
 	ClassID     int64
 	CourseID    int64
+	CompanyID   int64     // only this company's bookings: a company's API token, its enrollers' pages
 	CreatedFrom time.Time // inclusive
 	CreatedTo   time.Time // exclusive
 	Limit       int       // DefaultListLimit when 0; at most MaxListLimit

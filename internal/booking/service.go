@@ -158,14 +158,14 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	if err != nil {
 		return Booking{}, err
 	}
-	if provider.ReserveURL == "" {
-		return Booking{}, errs.E(errs.Conflict, "the provider of class %q does not take bookings through the portal yet", class.ExternalID)
+	if err := TakesBookings(provider, class); err != nil {
+		return Booking{}, err
 	}
 	b := Booking{
 		Reference: NewReference(), ClassID: r.ClassID,
 		Student: r.Student, StudentBirthDate: r.StudentBirthDate, Enroller: r.Enroller,
 		Company: r.Company, Comment: r.Comment, PurchaseOrderNumber: r.PurchaseOrderNumber,
-		IdempotencyKey: r.IdempotencyKey, State: Pending, CreatedAt: now, UpdatedAt: now,
+		IdempotencyKey: r.IdempotencyKey, CompanyID: r.CompanyID, State: Pending, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := s.Store.CreateBooking(ctx, &b, func(c catalog.Class) error { return Bookable(c, s.now()) }); err != nil {
 		if r.IdempotencyKey != "" && errs.Is(err, errs.Conflict) {
@@ -282,6 +282,29 @@ func (s *Service) Get(ctx context.Context, ref string) (Booking, error) {
 		return Booking{}, errs.E(errs.NotFound, "no booking with reference %q", ref)
 	}
 	return b, err
+}
+
+// GetFor returns a booking by its reference for a caller acting for companyID (0:
+// portal-wide). Another company's booking is errs.NotFound with the same message as an
+// unknown reference, so that a company cannot even learn that a reference exists.
+func (s *Service) GetFor(ctx context.Context, ref string, companyID int64) (Booking, error) {
+	b, err := s.Get(ctx, ref)
+	if err != nil {
+		return Booking{}, err
+	}
+	if !b.VisibleTo(companyID) {
+		return Booking{}, errs.E(errs.NotFound, "no booking with reference %q", ref)
+	}
+	return b, nil
+}
+
+// CancelFor is Cancel for a caller acting for companyID (0: portal-wide): another
+// company's booking is errs.NotFound, as in GetFor.
+func (s *Service) CancelFor(ctx context.Context, ref string, companyID int64) (Booking, error) {
+	if _, err := s.GetFor(ctx, ref, companyID); err != nil {
+		return Booking{}, err
+	}
+	return s.Cancel(ctx, ref)
 }
 
 // Cancel cancels a reserved booking through the provider's cancel URL, until the

@@ -18,7 +18,7 @@ const bookingColumns = `b.id, b.reference, b.class_id, cl.external_id, cl.course
 	b.student_first_name, b.student_last_name, b.student_email, b.student_phone, b.student_birth_date,
 	b.enroller_first_name, b.enroller_last_name, b.enroller_email, b.enroller_phone,
 	b.company, b.comment, b.purchase_order_number, b.state, b.provider_reference, b.message,
-	b.completion_date, b.cleanup_pending, b.idempotency_key, b.created_at, b.updated_at`
+	b.completion_date, b.cleanup_pending, b.idempotency_key, b.company_id, b.created_at, b.updated_at`
 
 const bookingFrom = ` FROM bookings b JOIN classes cl ON cl.id = b.class_id JOIN courses co ON co.id = cl.course_id `
 
@@ -26,11 +26,13 @@ func scanBooking(row scanner) (booking.Booking, error) {
 	var b booking.Booking
 	var created, updated int64
 	var key sql.NullString
+	var company sql.NullInt64
 	err := row.Scan(&b.ID, &b.Reference, &b.ClassID, &b.ClassExternalID, &b.CourseID, &b.CourseExternalID, &b.ProviderID,
 		&b.Student.FirstName, &b.Student.LastName, &b.Student.Email, &b.Student.Phone, &b.StudentBirthDate,
 		&b.Enroller.FirstName, &b.Enroller.LastName, &b.Enroller.Email, &b.Enroller.Phone,
 		&b.Company, &b.Comment, &b.PurchaseOrderNumber, &b.State, &b.ProviderReference, &b.Message,
-		&b.CompletionDate, &b.CleanupPending, &key, &created, &updated)
+		&b.CompletionDate, &b.CleanupPending, &key, &company, &created, &updated)
+	b.CompanyID = company.Int64
 	b.CreatedAt, b.UpdatedAt, b.IdempotencyKey = fromMillis(created), fromMillis(updated), key.String
 	return b, err
 }
@@ -67,14 +69,14 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 			INSERT INTO bookings (reference, class_id, student_first_name, student_last_name, student_email,
 				student_phone, student_birth_date, enroller_first_name, enroller_last_name, enroller_email,
 				enroller_phone, company, comment, purchase_order_number, state, provider_reference, message,
-				completion_date, cleanup_pending, idempotency_key, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+				completion_date, cleanup_pending, idempotency_key, created_at, updated_at, company_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
 			RETURNING id`,
 			b.Reference, b.ClassID, b.Student.FirstName, b.Student.LastName, b.Student.Email,
 			b.Student.Phone, b.StudentBirthDate, b.Enroller.FirstName, b.Enroller.LastName, b.Enroller.Email,
 			b.Enroller.Phone, b.Company, b.Comment, b.PurchaseOrderNumber, string(b.State), b.ProviderReference, b.Message,
 			b.CompletionDate, b.CleanupPending, sql.NullString{String: b.IdempotencyKey, Valid: b.IdempotencyKey != ""},
-			millis(b.CreatedAt), millis(b.UpdatedAt)).Scan(&b.ID)
+			millis(b.CreatedAt), millis(b.UpdatedAt), sql.NullInt64{Int64: b.CompanyID, Valid: b.CompanyID != 0}).Scan(&b.ID)
 		return mapErr(err, "booking")
 	})
 }

@@ -32,6 +32,9 @@ func (s *DB) ListBookings(ctx context.Context, q booking.ListQuery, beforeID int
 	if q.ClassID != 0 {
 		where = append(where, "b.class_id = "+arg(q.ClassID))
 	}
+	if q.CompanyID != 0 {
+		where = append(where, "b.company_id = "+arg(q.CompanyID))
+	}
 	if q.CourseID != 0 {
 		where = append(where, "cl.course_id = "+arg(q.CourseID))
 	}

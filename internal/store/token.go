@@ -10,23 +10,36 @@ import (
 
 var _ auth.TokenStore = (*DB)(nil)
 
-const tokenColumns = `id, name, created_at, expires_at, revoked_at, last_used_at`
+const tokenColumns = `id, name, created_at, expires_at, revoked_at, last_used_at, company_id`
 
 func scanToken(row scanner) (auth.Token, error) {
 	var t auth.Token
 	var created int64
-	var expires, revoked, lastUsed sql.NullInt64
-	err := row.Scan(&t.ID, &t.Name, &created, &expires, &revoked, &lastUsed)
+	var expires, revoked, lastUsed, company sql.NullInt64
+	err := row.Scan(&t.ID, &t.Name, &created, &expires, &revoked, &lastUsed, &company)
+	t.CompanyID = company.Int64
 	t.CreatedAt = fromMillis(created)
 	t.ExpiresAt, t.RevokedAt, t.LastUsedAt = timePtr(expires), timePtr(revoked), timePtr(lastUsed)
 	return t, err
 }
 
-// CreateToken implements auth.TokenStore. A hash stored twice is errs.Conflict.
+// CreateToken implements auth.TokenStore: a portal-wide token. A hash stored twice is
+// errs.Conflict.
 func (s *DB) CreateToken(ctx context.Context, name, hash string, expiresAt *time.Time) (int64, error) {
+	return s.CreateCompanyToken(ctx, name, hash, expiresAt, 0)
+}
+
+// CreateCompanyToken stores a token that acts for the company companyID (0:
+// portal-wide). An unknown company is errs.NotFound; a hash stored twice errs.Conflict.
+func (s *DB) CreateCompanyToken(ctx context.Context, name, hash string, expiresAt *time.Time, companyID int64) (int64, error) {
+	if companyID != 0 {
+		if _, err := s.CompanyByID(ctx, companyID); err != nil {
+			return 0, err
+		}
+	}
 	var id int64
-	err := s.q().QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		name, hash, millis(time.Now()), nullMillis(expiresAt)).Scan(&id)
+	err := s.q().QueryRowContext(ctx, `INSERT INTO api_tokens (name, token_hash, created_at, expires_at, company_id) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		name, hash, millis(time.Now()), nullMillis(expiresAt), sql.NullInt64{Int64: companyID, Valid: companyID != 0}).Scan(&id)
 	return id, mapErr(err, "API token "+name)
 }
 

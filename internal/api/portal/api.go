@@ -111,7 +111,8 @@ func bearerToken(r *http.Request) string {
 // list serves a read-only method whose answer is a JSON value, errors in the error shape.
 func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := a.authenticate(r); err != nil {
+		tok, err := a.authenticate(r)
+		if err != nil {
 			writeError(w, r, err)
 			return
 		}
@@ -119,6 +120,7 @@ func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
 		body, err := h(r)
 		if err != nil {
 			writeError(w, r, err)
@@ -162,7 +164,8 @@ type tokenKey struct{}
 
 // download sends a document's content as an attachment.
 func (a *API) download(w http.ResponseWriter, r *http.Request) {
-	if _, err := a.authenticate(r); err != nil {
+	tok, err := a.authenticate(r)
+	if err != nil {
 		writeError(w, r, err)
 		return
 	}
@@ -170,7 +173,7 @@ func (a *API) download(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	b, err := a.Bookings.Get(r.Context(), r.PathValue("ref"))
+	b, err := a.Bookings.GetFor(r.Context(), r.PathValue("ref"), tok.CompanyID)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -299,9 +302,10 @@ func (a *API) book(w http.ResponseWriter, r *http.Request) (booking.Booking, int
 			return booking.Booking{}, 0, errs.E(errs.Invalid, "Idempotency-Key: %s", tooLong)
 		}
 		// Scoped by token: one caller's key never finds another caller's booking.
-		tok, _ := r.Context().Value(tokenKey{}).(auth.Token)
-		req.IdempotencyKey = strconv.FormatInt(tok.ID, 10) + ":" + key
+		req.IdempotencyKey = strconv.FormatInt(requestToken(r).ID, 10) + ":" + key
 	}
+	// A company's token books for its company; a portal-wide token for none.
+	req.CompanyID = requestToken(r).CompanyID
 	b, err := a.Bookings.Book(r.Context(), req)
 	if err == nil {
 		w.Header().Set("Location", Base+"bookings/"+b.Reference)
@@ -309,13 +313,21 @@ func (a *API) book(w http.ResponseWriter, r *http.Request) (booking.Booking, int
 	return b, http.StatusCreated, err
 }
 
+// requestToken is the request's authenticated token.
+func requestToken(r *http.Request) auth.Token {
+	tok, _ := r.Context().Value(tokenKey{}).(auth.Token)
+	return tok
+}
+
+// get shows a booking: a company's token sees only its company's bookings (another's
+// is not found, as an unknown reference); a portal-wide token sees any.
 func (a *API) get(_ http.ResponseWriter, r *http.Request) (booking.Booking, int, error) {
-	b, err := a.Bookings.Get(r.Context(), r.PathValue("ref"))
+	b, err := a.Bookings.GetFor(r.Context(), r.PathValue("ref"), requestToken(r).CompanyID)
 	return b, http.StatusOK, err
 }
 
 func (a *API) cancel(_ http.ResponseWriter, r *http.Request) (booking.Booking, int, error) {
-	b, err := a.Bookings.Cancel(r.Context(), r.PathValue("ref"))
+	b, err := a.Bookings.CancelFor(r.Context(), r.PathValue("ref"), requestToken(r).CompanyID)
 	return b, http.StatusOK, err
 }
 

@@ -33,6 +33,7 @@ func (a *API) listBookings(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	q.CompanyID = requestToken(r).CompanyID // a company's token lists only its company's bookings
 	page, err := a.Bookings.List(r.Context(), q)
 	if err != nil {
 		return nil, err
