@@ -137,18 +137,30 @@ func runProvider(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if dbURL == "" {
 		dbURL = "sqlite:" + filepath.Join(data, "gateway.db")
 	}
+	env, err := openGateway(ctx, dbURL, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.db.Close()
+	env.fs = fs
+	// The operator reads every error in full, internal ones with their cause.
+	return cmd.run(ctx, env)
+}
+
+// openGateway opens the gateway's store at dbURL with its change queue; the caller
+// closes env.db.
+func openGateway(ctx context.Context, dbURL string, stdout, stderr io.Writer) (providerEnv, error) {
 	db, err := gwstore.Open(ctx, dbURL)
 	if err != nil {
-		return err
+		return providerEnv{}, err
 	}
-	defer db.Close()
 	queue, err := newChangeQueue(ctx, db)
 	if err != nil {
-		return err
+		db.Close()
+		return providerEnv{}, err
 	}
 	db.SetChangeQueue(queue)
-	// The operator reads every error in full, internal ones with their cause.
-	return cmd.run(ctx, providerEnv{db: db, sys: gateway.NewReference(db), fs: fs, out: stdout, stderr: stderr})
+	return providerEnv{db: db, sys: gateway.NewReference(db), out: stdout, stderr: stderr}, nil
 }
 
 func newProviderFlags(name string, stderr io.Writer) *flag.FlagSet {
@@ -730,57 +742,75 @@ func providerServe() providerCommand {
 	return providerCommand{
 		flags: c.register,
 		run: func(ctx context.Context, env providerEnv) error {
-			if err := c.portal.check(); err != nil {
-				return err
-			}
-			logger, err := newLogger(env.stderr, c.logFormat, c.logLevel)
-			if err != nil {
-				return err
-			}
-			opts, err := c.options(logger)
-			if err != nil {
-				return err
-			}
-			mux := http.NewServeMux()
-			httpapi.New(env.sys, opts).Register(mux)
-			mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-			mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-				if err := env.db.Ping(r.Context()); err != nil {
-					http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-					return
-				}
-				io.WriteString(w, "ready\n")
+			return runGateway(ctx, env, c, func(addr net.Addr, reserve, cancel string) error {
+				fmt.Fprintf(env.out, "provider gateway listening on %s (database: %s)\n", addr, env.db.Dialect())
+				fmt.Fprintf(env.out, "Send these two URLs to the portal's support team:\n")
+				fmt.Fprintf(env.out, "reserve URL: %s\n", reserve)
+				fmt.Fprintf(env.out, "cancel URL: %s\n", cancel)
+				return nil
 			})
-			ln, err := net.Listen("tcp", c.addr)
-			if err != nil {
-				return err
-			}
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-				WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-			reserve, cancel := c.urls(ln.Addr())
-			fmt.Fprintf(env.out, "provider gateway listening on %s (database: %s)\n", ln.Addr(), env.db.Dialect())
-			fmt.Fprintf(env.out, "Send these two URLs to the portal's support team:\n")
-			fmt.Fprintf(env.out, "reserve URL: %s\n", reserve)
-			fmt.Fprintf(env.out, "cancel URL: %s\n", cancel)
-			logger.Info("provider gateway started", "addr", ln.Addr().String(), "portal", c.portal.baseURL,
-				"signatures", len(opts.Secret) > 0, "ip_filter", opts.Filter != nil)
-			// The background work (confirmations, catalogue push, outcomes): provider_sync.go.
-			stopJobs, err := startGatewayJobs(ctx, env, c.portal, c.sync, logger, c.shutdownGrace)
-			if err != nil {
-				return err
-			}
-			defer stopJobs()
-			served := make(chan error, 1)
-			go func() { served <- srv.Serve(ln) }()
-			select {
-			case err := <-served:
-				return err
-			case <-ctx.Done():
-			}
-			shutdown, cancelShutdown := context.WithTimeout(context.Background(), c.shutdownGrace)
-			defer cancelShutdown()
-			logger.Info("provider gateway stopping")
-			return srv.Shutdown(shutdown)
 		},
 	}
+}
+
+// runGateway runs a provider gateway configured by c on env's store until ctx is
+// done: its URLs, its background work (confirmations, catalogue push, outcomes), then
+// a graceful shutdown. ready is told the listener's address and the reserve and cancel
+// URLs once the URLs answer and the background work runs; an error from it stops the
+// gateway. `provider serve` and the demo both run the gateway through it.
+func runGateway(ctx context.Context, env providerEnv, c providerServeConfig, ready func(addr net.Addr, reserve, cancel string) error) error {
+	if err := c.portal.check(); err != nil {
+		return err
+	}
+	logger, err := newLogger(env.stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
+	}
+	opts, err := c.options(logger)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	httpapi.New(env.sys, opts).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := env.db.Ping(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	reserve, cancel := c.urls(ln.Addr())
+	logger.Info("provider gateway started", "addr", ln.Addr().String(), "portal", c.portal.baseURL,
+		"signatures", len(opts.Secret) > 0, "ip_filter", opts.Filter != nil)
+	// The background work (confirmations, catalogue push, outcomes): provider_sync.go.
+	stopJobs, err := startGatewayJobs(ctx, env, c.portal, c.sync, logger, c.shutdownGrace)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopJobs()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	readyErr := ready(ln.Addr(), reserve, cancel)
+	if readyErr == nil {
+		select {
+		case err := <-served:
+			return err
+		case <-ctx.Done():
+		}
+	}
+	shutdown, cancelShutdown := context.WithTimeout(context.Background(), c.shutdownGrace)
+	defer cancelShutdown()
+	logger.Info("provider gateway stopping")
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	return readyErr
 }
