@@ -57,12 +57,12 @@ type demoWorld struct {
 
 // demoSteps is what the demo prints.
 type demoSteps struct {
-	portalURL, gatewayURL                    string
-	portalData, providerData, cli            string
-	token, idempotencyKey                    string
-	todayClass                               catalog.Class
-	today                                    string
-	certificateURL                           string
+	portalURL, gatewayURL         string
+	portalData, providerData, cli string
+	token, idempotencyKey         string
+	todayClass                    catalog.Class
+	today                         string
+	certificateURL                string
 }
 
 // seedDemo registers the gateway's URLs with the portal, seeds both ends when the
