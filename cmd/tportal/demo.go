@@ -81,6 +81,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 					return fmt.Errorf("seeding the demo: %w", err)
 				}
 				steps.portalURL, steps.gatewayURL, steps.portalData, steps.providerData, steps.cli = portalURL, "http://"+addr.String(), c.data, filepath.Join(d.data, "provider"), demoCLI()
+				steps.password = password
 				steps.print(stdout)
 				return nil
 			})

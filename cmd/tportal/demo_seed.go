@@ -60,6 +60,7 @@ type demoSteps struct {
 	portalURL, gatewayURL         string
 	portalData, providerData, cli string
 	token, idempotencyKey         string
+	password                      string // the demo provider's, at the course-provider API
 	todayClass                    catalog.Class
 	today                         string
 	certificateURL                string
@@ -353,8 +354,11 @@ The portal's admin commands take --data %[13]s, e.g.
   %[14]s admin token list --data %[13]s
 The provider's commands take %[7]s, e.g.
   %[6]s class list %[7]s
+The gateway's account at the course-provider API (docs/api.md), new at every start:
+  username: %[16]s
+  password: %[17]s
 
 Press Ctrl-C to stop.
 `, s.portalURL, s.gatewayURL, authHeader, s.idempotencyKey, shellQuote(body), provider, data, s.todayClass.CourseExternalID,
-		s.todayClass.ExternalID, s.todayClass.CourseID, s.today, s.certificateURL, shellQuote(s.portalData), s.cli, demoProviderName)
+		s.todayClass.ExternalID, s.todayClass.CourseID, s.today, s.certificateURL, shellQuote(s.portalData), s.cli, demoProviderName, demoUsername, s.password)
 }
