@@ -77,7 +77,7 @@ func followDemoSteps(t *testing.T, out, providerData string) {
 	token := regexp.MustCompile(`Bearer (\S+?)'`).FindStringSubmatch(out)[1]
 	// 2) the provider confirms it.
 	poll(t, 20*time.Second, "step 2 shows the booking CONFIRMED", func() bool {
-		return regexp.MustCompile(`(?m)^`+booked.ProviderBookingReference+`\s.*CONFIRMED`).MatchString(runCLI(t, commands[1]))
+		return regexp.MustCompile(`(?m)^` + booked.ProviderBookingReference + `\s.*CONFIRMED`).MatchString(runCLI(t, commands[1]))
 	})
 	// 3) seats change at the provider; the portal follows.
 	updated := runCLI(t, commands[2])
