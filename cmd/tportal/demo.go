@@ -95,6 +95,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		err = errors.Join(err, <-gatewayDone)
 	}
 	fmt.Fprintln(stderr, "tportal demo: demo stopped")
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil // Ctrl-C while seeding: the next start completes the seed
+	}
 	return err
 }
 

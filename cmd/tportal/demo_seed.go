@@ -48,6 +48,9 @@ const (
 	demoTodayCourse = "FA"
 )
 
+// demoPastStudents attended the past class.
+var demoPastStudents = []string{"Øyvind Ås", "Emma Solberg", "Jonas Bakken"}
+
 // demoWorld is what seeding works on: both ends and the gateway's URLs.
 type demoWorld struct {
 	portal                *portal
@@ -75,12 +78,15 @@ func seedDemo(ctx context.Context, w demoWorld) (demoSteps, error) {
 	if _, err := cat.ChangeProvider(ctx, demoUsername, catalog.ProviderChange{ReserveURL: &w.reserveURL, CancelURL: &w.cancelURL}); err != nil {
 		return s, err
 	}
-	courses, err := w.gateway.db.Courses(ctx)
+	now := time.Now()
+	// Every step of the seed is idempotent, so that a first start stopped while seeding
+	// is completed by the next; once the past class has its completed bookings, the
+	// seed is done and is not looked at again.
+	done, err := w.gateway.sys.Bookings(ctx, gateway.BookingFilter{CourseID: demoPastCourse, ClassID: demoPastClass, Statuses: []gateway.Status{gateway.Completed}})
 	if err != nil {
 		return s, err
 	}
-	now := time.Now()
-	if len(courses) == 0 {
+	if len(done) < len(demoPastStudents) {
 		if err := seedDemoCatalogue(ctx, w, now); err != nil {
 			return s, err
 		}
@@ -131,7 +137,7 @@ func demoClassFields(v demoVenue, seats int, start, end time.Time, startClock, e
 func seedDemoCatalogue(ctx context.Context, w demoWorld, now time.Time) error {
 	sys := w.gateway.sys
 	for _, c := range demoCourses {
-		if _, err := sys.AddCourse(ctx, c.id, c.name); err != nil {
+		if _, err := sys.AddCourse(ctx, c.id, c.name); err != nil && !errs.Is(err, errs.Conflict) {
 			return err
 		}
 	}
@@ -147,13 +153,13 @@ func seedDemoCatalogue(ctx context.Context, w demoWorld, now time.Time) error {
 			seats = 6
 			nearlyFull = append(nearlyFull, seeded{course.id, id})
 		}
-		if _, err := sys.AddClass(ctx, course.id, id, demoClassFields(venue, seats, start, start.AddDate(0, 0, 1+i%2), "08:30", "16:00")); err != nil {
+		if _, err := sys.AddClass(ctx, course.id, id, demoClassFields(venue, seats, start, start.AddDate(0, 0, 1+i%2), "08:30", "16:00")); err != nil && !errs.Is(err, errs.Conflict) {
 			return err
 		}
 		all = append(all, seeded{course.id, id})
 	}
 	past := now.AddDate(0, -1, 0)
-	if _, err := sys.AddClass(ctx, demoPastCourse, demoPastClass, demoClassFields(demoVenues[1], 12, past, past.AddDate(0, 0, 1), "08:30", "16:00")); err != nil {
+	if _, err := sys.AddClass(ctx, demoPastCourse, demoPastClass, demoClassFields(demoVenues[1], 12, past, past.AddDate(0, 0, 1), "08:30", "16:00")); err != nil && !errs.Is(err, errs.Conflict) {
 		return err
 	}
 	all = append(all, seeded{demoPastCourse, demoPastClass})
@@ -169,6 +175,7 @@ func seedDemoCatalogue(ctx context.Context, w demoWorld, now time.Time) error {
 		}
 		for i, name := range []string{"Ingrid Berg", "Lars Haugen", "Sofie Dahl", "Magnus Lie", "Nora Moen"} {
 			first, last, _ := strings.Cut(name, " ")
+			// The idempotency key makes a repeated seed get the booking made before.
 			_, err := w.portal.bookings.Book(ctx, booking.Request{ClassID: class.ID,
 				Student:  booking.Person{FirstName: first, LastName: last, Email: fmt.Sprintf("%s.%s@example.no", strings.ToLower(first), strings.ToLower(last))},
 				Enroller: booking.Person{FirstName: "Ola", LastName: "Hansen", Email: "ola@acme-industri.no"},
@@ -195,34 +202,43 @@ func seedCompletedPastBookings(ctx context.Context, w demoWorld) error {
 		return err
 	}
 	enroller := gateway.Person{FirstName: "Kari", LastName: "Nordmann", Email: "kari@nordsjo-drilling.no"}
-	var refs []string
-	for _, name := range []string{"Øyvind Ås", "Emma Solberg", "Jonas Bakken"} {
+	held, err := w.gateway.sys.Bookings(ctx, gateway.BookingFilter{CourseID: demoPastCourse, ClassID: demoPastClass})
+	if err != nil {
+		return err
+	}
+	for _, name := range demoPastStudents[len(held):] {
 		first, last, _ := strings.Cut(name, " ")
 		student := gateway.Person{FirstName: first, LastName: last, Email: strings.ToLower(last) + "@nordsjo-drilling.no"}
 		portalRef := booking.NewReference()
-		held, _, err := w.gateway.db.HoldSeat(ctx, gateway.ReserveRequest{CourseID: demoPastCourse, ClassID: demoPastClass,
+		b, _, err := w.gateway.db.HoldSeat(ctx, gateway.ReserveRequest{CourseID: demoPastCourse, ClassID: demoPastClass,
 			PortalReference: portalRef, Student: student, Enroller: enroller, Company: "Nordsjø Drilling AS"},
 			func(*gateway.Class) error { return nil })
 		if err != nil {
 			return err
 		}
 		at := time.Now()
-		b := booking.Booking{Reference: portalRef, ClassID: class.ID, State: booking.Reserved, ProviderReference: held.Reference,
+		pb := booking.Booking{Reference: portalRef, ClassID: class.ID, State: booking.Reserved, ProviderReference: b.Reference,
 			Student:  booking.Person{FirstName: first, LastName: last, Email: student.Email},
 			Enroller: booking.Person{FirstName: enroller.FirstName, LastName: enroller.LastName, Email: enroller.Email},
 			Company:  "Nordsjø Drilling AS", CreatedAt: at, UpdatedAt: at}
-		if err := w.portal.db.CreateBooking(ctx, &b, func(catalog.Class) error { return nil }); err != nil {
+		if err := w.portal.db.CreateBooking(ctx, &pb, func(catalog.Class) error { return nil }); err != nil {
 			return err
 		}
-		refs = append(refs, held.Reference)
+		held = append(held, b)
 	}
-	for _, ref := range refs {
+	for _, b := range held {
+		ref := b.Reference
 		// The gateway's confirmation job confirms each hold with the portal.
+		var status gateway.Status
 		if err := waitFor(ctx, "the gateway confirms booking "+ref, func() (bool, error) {
 			b, err := w.gateway.sys.Booking(ctx, ref)
-			return b.Status == gateway.Confirmed, err
+			status = b.Status
+			return status == gateway.Confirmed || status == gateway.Completed, err
 		}); err != nil {
 			return err
+		}
+		if status == gateway.Completed {
+			continue
 		}
 		if _, err := w.gateway.sys.RecordAttendance(ctx, ref, gateway.Completed, gwClass.EndDate); err != nil {
 			return err
