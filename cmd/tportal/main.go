@@ -40,7 +40,7 @@ const usage = `tportal — the Trainingportal course-provider integration, both 
 Usage:
   tportal serve      [--addr :8080] [--db URL] [--data DIR] [--allow-private-urls]   run the portal
   tportal admin      provider|course|token|calls …   manage the portal's database
-  tportal demo       [--data DIR] [--addr 127.0.0.1:8080]   the portal with a demo provider, on SQLite
+  tportal demo       [--data DIR] [--addr 127.0.0.1:8080]   the portal and a provider gateway, seeded, on SQLite
   tportal provider   serve|course|class|booking …   a course provider's gateway
   tportal conformance provider|portal …   test a provider's URLs or a portal's API v1
   tportal version    print the version
@@ -250,13 +250,27 @@ func readsEnv(fs *flag.FlagSet, name string) bool {
 	return !ok || only[name]
 }
 
+// envPrefix starts the environment variables of the portal's commands.
+const envPrefix = "TPORTAL_"
+
+// envPrefixes holds, per flag set, the prefix of its environment variables (see
+// newFlagsWithPrefix); a flag set not in it uses envPrefix.
+var envPrefixes = map[*flag.FlagSet]string{}
+
 // newFlags returns a flag set for the command path ("serve", "admin token create")
 // whose --help prints the synopsis and the flags, with the environment variable each
 // reads, to out. When envFlags are given, only those flags read the environment: an
 // admin command's --name must not come from a variable left in a shell.
 func newFlags(path, synopsis string, out io.Writer, envFlags ...string) *flag.FlagSet {
+	return newFlagsWithPrefix(envPrefix, path, synopsis, out, envFlags...)
+}
+
+// newFlagsWithPrefix is newFlags for a command whose environment variables start
+// with prefix instead of envPrefix (the provider gateway's TPORTAL_PROVIDER_).
+func newFlagsWithPrefix(prefix, path, synopsis string, out io.Writer, envFlags ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet(path, flag.ContinueOnError)
 	fs.SetOutput(out)
+	envPrefixes[fs] = prefix
 	if len(envFlags) > 0 {
 		envOnly[fs] = map[string]bool{}
 		for _, n := range envFlags {
@@ -269,7 +283,7 @@ func newFlags(path, synopsis string, out io.Writer, envFlags ...string) *flag.Fl
 		fs.VisitAll(func(f *flag.Flag) {
 			env := ""
 			if readsEnv(fs, f.Name) {
-				env = " (" + envName(f.Name) + ")"
+				env = " (" + envName(fs, f.Name) + ")"
 			}
 			fmt.Fprintf(w, "  --%s%s\n    \t%s", f.Name, env, f.Usage)
 			if f.DefValue != "" {
@@ -305,9 +319,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 		if !readsEnv(fs, f.Name) {
 			return
 		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok && !given[f.Name] && err == nil {
+		if v, ok := os.LookupEnv(envName(fs, f.Name)); ok && !given[f.Name] && err == nil {
 			if e := fs.Set(f.Name, v); e != nil {
-				err = usageErrorf("%s: %s=%q: %s", cmd, envName(f.Name), v, valueProblem(f, v))
+				err = usageErrorf("%s: %s=%q: %s", cmd, envName(fs, f.Name), v, valueProblem(f, v))
 			}
 		}
 	})
@@ -400,8 +414,13 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-func envName(flagName string) string {
-	return "TPORTAL_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+// envName is the environment variable of fs's flag flagName.
+func envName(fs *flag.FlagSet, flagName string) string {
+	prefix, ok := envPrefixes[fs]
+	if !ok {
+		prefix = envPrefix
+	}
+	return prefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 // dbFlags are the storage flags every command that opens the database takes.

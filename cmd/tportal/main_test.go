@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"net"
 	"net/http"
 	"net/url"
@@ -135,49 +134,6 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("no structured request log:\n%s", logs.String())
 		}
 	})
-}
-
-// TestDemo starts the demo and follows the curl it prints.
-func TestDemo(t *testing.T) {
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	data := t.TempDir()
-	cmd := exec.CommandContext(ctx, binary, "demo", "--data", data, "--addr", addr)
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	waitReady(t, "http://"+addr+"/readyz", done)
-	// The instructions are printed once the server listens, which may be just after
-	// it first answers /readyz.
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Press Ctrl-C") && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
-	curl := regexp.MustCompile(`(?s)curl -s (\S+/add) \\\s+(.*?)\n\n`).FindStringSubmatch(out.String())
-	if curl == nil {
-		t.Fatalf("demo printed no addClass curl:\n%s", out.String())
-	}
-	if !strings.Contains(out.String(), "tportal admin token create --name me --data "+data+"\n") {
-		t.Errorf("demo did not print the --data for admin commands:\n%s", out.String())
-	}
-	form := url.Values{}
-	for _, m := range regexp.MustCompile(`-d ([^=\s]+)=('[^']*'|\S+)`).FindAllStringSubmatch(curl[2], -1) {
-		form.Set(m[1], strings.Trim(m[2], "'"))
-	}
-	res, err := http.PostForm(curl[1], form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Errorf("the demo's own curl got %d (form %v)", res.StatusCode, form)
-	}
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	<-done
 }
 
 func waitReady(t *testing.T, u string, exited <-chan error) {

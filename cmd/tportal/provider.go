@@ -26,32 +26,6 @@ import (
 // its own database. They share no package with the portal's commands but the
 // command-line helpers of this package.
 
-const providerUsage = `Usage:
-  tportal provider serve          --addr A --data DIR --portal BASE_URL --username U --password P [--allow-private-urls]
-                                  [--public-url URL] [--format json|xml] [--secret S] [--allow-ip CIDR,…]
-                                  [--proxy-header X-Forwarded-For [--trusted-proxy CIDR,…]]
-  tportal provider course add     --external-id BST --name "Basic Safety Training"
-  tportal provider course list    [--json]
-  tportal provider class add      --course BST --external-id OSL-W40 --location Oslo --seats 12
-                                  --start 2027-05-10T09:00 --end 2027-05-11T15:30 [--time-zone Europe/Oslo]
-                                  --enrollment-deadline 2027-05-01 --cancellation-deadline 2027-05-05
-                                  --price 12500.00 --currency NOK --address "Karl Johans gate 1" [--address2 …]
-                                  --city Oslo --zip 0154 --country NO [--send-schedule-info=false]
-  tportal provider class update   --course BST --external-id OSL-W40 [any flag of class add]
-  tportal provider class cancel   --course BST --external-id OSL-W40
-  tportal provider class restore  --course BST --external-id OSL-W40
-  tportal provider class list     [--course BST] [--json]
-  tportal provider booking list   [--course BST] [--class OSL-W40] [--status HELD,…] [--json]
-  tportal provider attendance     --booking REF --status COMPLETED|NO_SHOW|FAILED [--date YYYY-MM-DD]
-  tportal provider reconcile      [--dry-run]
-
-Every command takes --data DIR (the gateway's database is DIR/gateway.db) or
---db sqlite:PATH|postgres://… for the gateway's own database, never the portal's.
-Settings also read environment variables TPORTAL_PROVIDER_ and the flag name in
-capitals with '-' as '_' (--db is TPORTAL_PROVIDER_DB, --password
-TPORTAL_PROVIDER_PASSWORD); a catalogue value such as --seats never does.
-`
-
 // providerEnvPrefix starts the environment variables of the provider commands. It
 // differs from the portal's TPORTAL_ so that a shell set up for the portal can never
 // point the gateway at the portal's database.
@@ -63,10 +37,6 @@ var providerEnvFlags = map[string]bool{
 	"allow-private-urls": true, "public-url": true, "format": true, "secret": true, "max-skew": true,
 	"allow-ip": true, "proxy-header": true, "trusted-proxy": true, "log-format": true, "log-level": true,
 	"shutdown-grace": true,
-}
-
-func providerEnvName(flagName string) string {
-	return providerEnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
 // providerCommand is one provider command: its flags, and what it does with the
@@ -83,6 +53,21 @@ type providerEnv struct {
 	fs     *flag.FlagSet
 	out    io.Writer
 	stderr io.Writer
+}
+
+// providerSummaries are the commands' lines in the listing of `tportal provider --help`.
+var providerSummaries = map[string]string{
+	"serve":         "run the reserve and cancel URLs and the background work with the portal",
+	"course add":    "add a course (--external-id as the portal knows it, --name)",
+	"course list":   "list the courses",
+	"class add":     "add a class of a course; it reaches the portal by the catalogue push",
+	"class update":  "change a class (seats, dates, price, …)",
+	"class cancel":  "cancel a class",
+	"class restore": "restore a cancelled class",
+	"class list":    "list the classes, with seats and free seats",
+	"booking list":  "list the bookings, by course, class or status",
+	"attendance":    "record COMPLETED, NO_SHOW or FAILED on a booking",
+	"reconcile":     "compare the catalogue with the portal's and repair it",
 }
 
 // providerCommands makes the commands by name; each call makes fresh flag variables.
@@ -107,92 +92,60 @@ var providerCommands = map[string]func() providerCommand{
 var newChangeQueue = func(ctx context.Context, db *gwstore.DB) (gwstore.ChangeQueue, error) { return nil, nil }
 
 func runProvider(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) < 1 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, providerUsage)
-		if len(args) < 1 {
-			return flag.ErrHelp
-		}
-		return nil
+	set := commandSet{}
+	for name := range providerCommands {
+		set[name] = subcommand{summary: providerSummaries[name], run: func(ctx context.Context, path string, args []string, stdout, stderr io.Writer) error {
+			return runProviderCommand(ctx, name, path, args, stdout, stderr)
+		}}
 	}
-	name, rest := args[0], args[1:]
-	if _, ok := providerCommands[name]; !ok && len(args) > 1 {
-		name, rest = args[0]+" "+args[1], args[2:]
+	return dispatch(ctx, "tportal provider", set, args, stdout, stderr)
+}
+
+// runProviderCommand parses the flags of the provider command name (path is its full
+// name) and runs it on the gateway's store.
+func runProviderCommand(ctx context.Context, name, path string, args []string, stdout, stderr io.Writer) error {
+	cmd := providerCommands[name]()
+	var envFlags []string
+	for flagName := range providerEnvFlags {
+		envFlags = append(envFlags, flagName)
 	}
-	newCmd, ok := providerCommands[name]
-	if !ok {
-		fmt.Fprint(stderr, providerUsage)
-		return fmt.Errorf("unknown provider command %q", strings.Join(args[:min(2, len(args))], " "))
-	}
-	cmd := newCmd()
-	fs := newProviderFlags(name, stderr)
+	fs := newFlagsWithPrefix(providerEnvPrefix, strings.TrimPrefix(path, "tportal "), path+" [flags]", stdout, envFlags...)
 	var data, dbURL string
 	fs.StringVar(&dbURL, "db", "", "the gateway's database: sqlite:PATH or postgres://… (default: sqlite:DATA/gateway.db)")
 	fs.StringVar(&data, "data", "./provider-data", "folder for the gateway's embedded database")
 	if cmd.flags != nil {
 		cmd.flags(fs)
 	}
-	if err := parseProvider(fs, rest); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if dbURL == "" {
 		dbURL = "sqlite:" + filepath.Join(data, "gateway.db")
 	}
+	env, err := openGateway(ctx, dbURL, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer env.db.Close()
+	env.fs = fs
+	// The operator reads every error in full, internal ones with their cause.
+	return cmd.run(ctx, env)
+}
+
+// openGateway opens the gateway's store at dbURL with its change queue; the caller
+// closes env.db.
+func openGateway(ctx context.Context, dbURL string, stdout, stderr io.Writer) (providerEnv, error) {
 	db, err := gwstore.Open(ctx, dbURL)
 	if err != nil {
-		return err
+		return providerEnv{}, err
 	}
-	defer db.Close()
 	queue, err := newChangeQueue(ctx, db)
 	if err != nil {
-		return err
+		db.Close()
+		return providerEnv{}, err
 	}
 	db.SetChangeQueue(queue)
-	// The operator reads every error in full, internal ones with their cause.
-	return cmd.run(ctx, providerEnv{db: db, sys: gateway.NewReference(db), fs: fs, out: stdout, stderr: stderr})
-}
-
-func newProviderFlags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("provider "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: tportal provider %s [flags]\n\nFlags (with the environment variable each reads, if any):\n", name)
-		fs.VisitAll(func(f *flag.Flag) {
-			env := ""
-			if providerEnvFlags[f.Name] {
-				env = " (" + providerEnvName(f.Name) + ")"
-			}
-			fmt.Fprintf(stderr, "  --%s%s\n    \t%s", f.Name, env, f.Usage)
-			if f.DefValue != "" {
-				fmt.Fprintf(stderr, " (default %q)", f.DefValue)
-			}
-			fmt.Fprintln(stderr)
-		})
-	}
-	return fs
-}
-
-// parseProvider parses args, then fills each setting not given from its variable.
-func parseProvider(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if !providerEnvFlags[f.Name] || given[f.Name] || err != nil {
-			return
-		}
-		if v, ok := os.LookupEnv(providerEnvName(f.Name)); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s=%q: %v", providerEnvName(f.Name), v, e)
-			}
-		}
-	})
-	return err
+	return providerEnv{db: db, sys: gateway.NewReference(db), out: stdout, stderr: stderr}, nil
 }
 
 func given(fs *flag.FlagSet) map[string]bool {
@@ -730,57 +683,75 @@ func providerServe() providerCommand {
 	return providerCommand{
 		flags: c.register,
 		run: func(ctx context.Context, env providerEnv) error {
-			if err := c.portal.check(); err != nil {
-				return err
-			}
-			logger, err := newLogger(env.stderr, c.logFormat, c.logLevel)
-			if err != nil {
-				return err
-			}
-			opts, err := c.options(logger)
-			if err != nil {
-				return err
-			}
-			mux := http.NewServeMux()
-			httpapi.New(env.sys, opts).Register(mux)
-			mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-			mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-				if err := env.db.Ping(r.Context()); err != nil {
-					http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-					return
-				}
-				io.WriteString(w, "ready\n")
+			return runGateway(ctx, env, c, func(addr net.Addr, reserve, cancel string) error {
+				fmt.Fprintf(env.out, "provider gateway listening on %s (database: %s)\n", addr, env.db.Dialect())
+				fmt.Fprintf(env.out, "Send these two URLs to the portal's support team:\n")
+				fmt.Fprintf(env.out, "reserve URL: %s\n", reserve)
+				fmt.Fprintf(env.out, "cancel URL: %s\n", cancel)
+				return nil
 			})
-			ln, err := net.Listen("tcp", c.addr)
-			if err != nil {
-				return err
-			}
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-				WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
-			reserve, cancel := c.urls(ln.Addr())
-			fmt.Fprintf(env.out, "provider gateway listening on %s (database: %s)\n", ln.Addr(), env.db.Dialect())
-			fmt.Fprintf(env.out, "Send these two URLs to the portal's support team:\n")
-			fmt.Fprintf(env.out, "reserve URL: %s\n", reserve)
-			fmt.Fprintf(env.out, "cancel URL: %s\n", cancel)
-			logger.Info("provider gateway started", "addr", ln.Addr().String(), "portal", c.portal.baseURL,
-				"signatures", len(opts.Secret) > 0, "ip_filter", opts.Filter != nil)
-			// The background work (confirmations, catalogue push, outcomes): provider_sync.go.
-			stopJobs, err := startGatewayJobs(ctx, env, c.portal, c.sync, logger, c.shutdownGrace)
-			if err != nil {
-				return err
-			}
-			defer stopJobs()
-			served := make(chan error, 1)
-			go func() { served <- srv.Serve(ln) }()
-			select {
-			case err := <-served:
-				return err
-			case <-ctx.Done():
-			}
-			shutdown, cancelShutdown := context.WithTimeout(context.Background(), c.shutdownGrace)
-			defer cancelShutdown()
-			logger.Info("provider gateway stopping")
-			return srv.Shutdown(shutdown)
 		},
 	}
+}
+
+// runGateway runs a provider gateway configured by c on env's store until ctx is
+// done: its URLs, its background work (confirmations, catalogue push, outcomes), then
+// a graceful shutdown. ready is told the listener's address and the reserve and cancel
+// URLs once the URLs answer and the background work runs; an error from it stops the
+// gateway. `provider serve` and the demo both run the gateway through it.
+func runGateway(ctx context.Context, env providerEnv, c providerServeConfig, ready func(addr net.Addr, reserve, cancel string) error) error {
+	if err := c.portal.check(); err != nil {
+		return err
+	}
+	logger, err := newLogger(env.stderr, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
+	}
+	opts, err := c.options(logger)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	httpapi.New(env.sys, opts).Register(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := env.db.Ping(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	reserve, cancel := c.urls(ln.Addr())
+	logger.Info("provider gateway started", "addr", ln.Addr().String(), "portal", c.portal.baseURL,
+		"signatures", len(opts.Secret) > 0, "ip_filter", opts.Filter != nil)
+	// The background work (confirmations, catalogue push, outcomes): provider_sync.go.
+	stopJobs, err := startGatewayJobs(ctx, env, c.portal, c.sync, logger, c.shutdownGrace)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopJobs()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	readyErr := ready(ln.Addr(), reserve, cancel)
+	if readyErr == nil {
+		select {
+		case err := <-served:
+			return err
+		case <-ctx.Done():
+		}
+	}
+	shutdown, cancelShutdown := context.WithTimeout(context.Background(), c.shutdownGrace)
+	defer cancelShutdown()
+	logger.Info("provider gateway stopping")
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	return readyErr
 }

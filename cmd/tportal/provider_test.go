@@ -58,7 +58,7 @@ func TestProviderCatalogueCommands(t *testing.T) {
 			{[]string{"booking", "list", "--status", "HELD,nope"}, `--status: "NOPE" is not one of`, true},
 			{[]string{"attendance", "--booking", "1001", "--status", "PASSED"}, `status: "PASSED" is not one of COMPLETED, NO_SHOW, FAILED`, true},
 			{[]string{"attendance", "--booking", "1001", "--status", "NO_SHOW"}, "no booking 1001", true},
-			{[]string{"class", "frobnicate"}, `unknown provider command "class frobnicate"`, true},
+			{[]string{"class", "frobnicate"}, `unknown command "frobnicate" for 'tportal provider class'`, true},
 			{[]string{"class", "list", "extra"}, `unexpected argument "extra"`, true},
 		}
 		for _, tc := range tests {
