@@ -46,7 +46,7 @@ func TestCommandLine(t *testing.T) {
 		{args: "demo --help", code: 0, stdout: []string{"--data (TPORTAL_DATA)"}},
 		{args: "serve --provider-timeout 10", code: 2, stderrOnce: "did you mean 10s?", notStderr: "Usage:"},
 		{args: "serve --provider-timeout soon", code: 2, stderr: []string{"not a duration (examples: 10s"}},
-		{args: "serve --dta x", code: 2, stderrOnce: "flag provided but not defined: --dta; did you mean --data?"},
+		{args: "serve --dta x", code: 2, stderrOnce: "unknown flag --dta; did you mean --data?"},
 		{args: "serve --allow-private-urls=maybe", code: 2, stderr: []string{"--allow-private-urls takes true or false"}},
 		{args: "serve extra", code: 2, stderr: []string{`unexpected argument "extra"`}},
 		{args: "serve --default-time-zone Mars/Base", code: 2, stderr: []string{"not an IANA time zone"}},

@@ -336,9 +336,9 @@ func flagProblem(fs *flag.FlagSet, err error) string {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		if near := nearestFlag(fs, name); near != "" {
-			return fmt.Sprintf("flag provided but not defined: --%s; did you mean --%s?", name, near)
+			return fmt.Sprintf("unknown flag --%s; did you mean --%s?", name, near)
 		}
-		return fmt.Sprintf("flag provided but not defined: --%s", name)
+		return fmt.Sprintf("unknown flag --%s", name)
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return fmt.Sprintf("flag --%s needs a value", name)
