@@ -25,6 +25,10 @@ func browser(t *testing.T) context.Context {
 		}
 	}
 	if path == "" {
+		// CI sets TPORTAL_TEST_BROWSER=required so a missing browser fails instead of skipping.
+		if os.Getenv("TPORTAL_TEST_BROWSER") == "required" {
+			t.Fatal("TPORTAL_TEST_BROWSER=required but no Chromium found (install it: apt-get install -y chromium)")
+		}
 		t.Skip("browser tests skipped: no Chromium found (install it: apt-get install -y chromium)")
 	}
 	opts := []chromedp.ExecAllocatorOption{
