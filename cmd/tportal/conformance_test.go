@@ -162,7 +162,7 @@ func TestConformanceUsage(t *testing.T) {
 		{[]string{"provider", "--reserve-url", "https://p.example/r", "--cancel-url", "https://p.example/c", "--class", "X", "--budget", "0s"}, "--budget must be positive"},
 		{[]string{"portal", "--base-url", "https://p.example"}, "--username is required"},
 		{[]string{"portal", "--base-url", "p.example", "--username", "u", "--password", "p", "--course", "C"}, "not an absolute http or https URL"},
-		{[]string{"portal", "--bogus"}, "flag provided but not defined: --bogus"},
+		{[]string{"portal", "--bogus"}, "unknown flag --bogus"},
 		{[]string{"provider", "--reserve-url", "https://p.example/r", "--cancel-url", "https://p.example/c", "--class", "X", "--portal-addr", "999.0.0.1:1"}, "--portal-addr 999.0.0.1:1"},
 	}
 	for _, tc := range cases {
