@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tportal/tportal/internal/errs"
 )
@@ -18,6 +19,7 @@ func (s *Service) AddProvider(ctx context.Context, p Provider) (Provider, error)
 	if p.Name == "" {
 		fe.add("name", "is required")
 	}
+	fe.text("name", p.Name, false)
 	if !usernamePattern.MatchString(p.Username) {
 		fe.add("username", "%q must be 3 to 64 letters, digits, '.', '_', '@' or '-'", p.Username)
 	}
@@ -61,6 +63,8 @@ func (s *Service) ChangeProvider(ctx context.Context, username string, ch Provid
 		if p.Name == "" {
 			fe.add("name", "must not be empty")
 		}
+		fe.text("name", p.Name, false)
+		fe.text("secret", p.Secret, false)
 		s.checkURLs(&fe, *p)
 		return fe.err()
 	})
@@ -87,9 +91,14 @@ func (s *Service) AddCourse(ctx context.Context, providerUsername string, c Cour
 	if c.Name == "" {
 		fe.add("name", "is required")
 	}
-	if c.ExternalID == "" || len(c.ExternalID) > 100 || strings.ContainsAny(c.ExternalID, "/?#%") {
+	if c.ExternalID == "" || utf8.RuneCountInString(c.ExternalID) > 100 || strings.ContainsAny(c.ExternalID, "/?#%") {
 		fe.add("external-id", "%q must be 1 to 100 characters without '/', '?', '#' or '%%'", c.ExternalID)
 	}
+	// Admin input follows the API's text rule (SPEC §2 "Text"), so both databases
+	// store the same text and the API can later name the course.
+	fe.text("name", c.Name, false)
+	fe.text("external-id", c.ExternalID, false)
+	fe.text("description", c.Description, true)
 	if err := fe.err(); err != nil {
 		return Course{}, err
 	}
@@ -121,4 +130,11 @@ func (s *Service) AllCourses(ctx context.Context, providerUsername string) ([]Co
 		f.ProviderID = &p.ID
 	}
 	return s.Store.Courses(ctx, f)
+}
+
+// text adds field's problem with the text rule (TextProblem), if it has one.
+func (fe *fieldErrors) text(field, s string, freeText bool) {
+	if p := TextProblem(s, freeText); p != "" {
+		fe.add(field, "%s", p)
+	}
 }
