@@ -114,7 +114,7 @@ func (p *portal) post(path string, creds url.Values, form url.Values) response {
 
 func (p *portal) do(req *http.Request) response {
 	p.t.Helper()
-	res, err := http.DefaultClient.Do(req)
+	res, err := validatingClient(p.t).Do(req)
 	if err != nil {
 		p.t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tportal/tportal/internal/api/courseprovider"
+	"github.com/tportal/tportal/internal/api/openapi/openapitest"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/store/storetest"
@@ -29,10 +30,11 @@ var sdkFormats = []struct {
 	{"xml", []tpclient.Option{tpclient.WithXML()}},
 }
 
-// sdkClient returns an SDK client for the portal with the credentials, retrying fast.
+// sdkClient returns an SDK client for the portal with the credentials, retrying fast,
+// whose every exchange is checked against the OpenAPI description.
 func (p *portal) sdkClient(t *testing.T, user, password string, opts ...tpclient.Option) *tpclient.Client {
 	t.Helper()
-	opts = append([]tpclient.Option{tpclient.WithBackoff(time.Millisecond, 2*time.Second)}, opts...)
+	opts = append([]tpclient.Option{tpclient.WithBackoff(time.Millisecond, 2*time.Second), tpclient.WithHTTPClient(validatingClient(t))}, opts...)
 	c, err := tpclient.New(p.root+courseprovider.Base, user, password, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +168,7 @@ func sdkBooking(t *testing.T, p *portal, c *tpclient.Client, opts ...tpclient.Op
 		t.Fatal(err)
 	}
 	statuses := &statusRecorder{}
-	confirmer := p.sdkClient(t, "acme", p.acme.Get("password"), append(opts, tpclient.WithHTTPClient(&http.Client{Transport: statuses}))...)
+	confirmer := p.sdkClient(t, "acme", p.acme.Get("password"), append(opts, tpclient.WithHTTPClient(&http.Client{Transport: openapitest.Transport(t, statuses)}))...)
 	var (
 		wg        sync.WaitGroup
 		confirmed tpclient.BookingInformation

@@ -268,7 +268,7 @@ func (e *env) do(method, path, token, body string) response {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := validatingClient(e.t).Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -938,7 +938,7 @@ func (e *env) doKey(key, body string) response {
 	req.Header.Set("Authorization", "Bearer "+e.token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
-	res, err := http.DefaultClient.Do(req)
+	res, err := validatingClient(e.t).Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
