@@ -31,7 +31,7 @@ func TestProviderCommandLine(t *testing.T) {
 		{args: "provider class add --help", code: 0, stdout: []string{"Usage: tportal provider class add [flags]", "--db (TPORTAL_PROVIDER_DB)", "--seats\n"}},
 		{args: "provider serve --help", code: 0, stdout: []string{"--password (TPORTAL_PROVIDER_PASSWORD)", "--push-delay (TPORTAL_PROVIDER_PUSH_DELAY)"}},
 		{args: "provider attendance --help", code: 0, stdout: []string{"--booking", "--status"}},
-		{args: "provider class add --sets 3", code: 2, stderr: []string{"flag provided but not defined: --sets; did you mean --seats?", "'tportal provider class add --help'"}},
+		{args: "provider class add --sets 3", code: 2, stderr: []string{"unknown flag --sets; did you mean --seats?", "'tportal provider class add --help'"}},
 		{args: "provider class update --seats many", code: 2, stderr: []string{"--seats \"many\": not a whole number"}},
 		{args: "provider serve --push-delay 2", code: 2, stderr: []string{"did you mean 2s?"}},
 		{args: "provider course list extra", code: 2, stderr: []string{`unexpected argument "extra"`}},
