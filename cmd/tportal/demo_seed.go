@@ -345,7 +345,7 @@ func (s demoSteps) print(w io.Writer) {
 		`"enroller": {"firstName": "Ola", "lastName": "Hansen", "email": "ola@acme-industri.no"}, "company": "Acme Industri AS"}`, s.todayClass.ID)
 	fmt.Fprintf(w, `tportal demo: the portal runs on %[1]s; the provider gateway of %[15]q on %[2]s.
 
-Open %[1]s/ in a browser. Then try, in order:
+Open %[1]s/ in a browser: the portal's pages, with the seeded classes. Then try, in order:
 
 1) Book a seat on today's First Aid class in Oslo (the answer is RESERVED; note its
    bookingReference and providerBookingReference):

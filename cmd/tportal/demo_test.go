@@ -51,7 +51,7 @@ func followDemoSteps(t *testing.T, out, providerData string) {
 	if portal == nil {
 		t.Fatalf("no front page printed:\n%s", out)
 	}
-	if status, body := httpGet(t, portal[1]+"/"); status != 200 || !strings.Contains(body, "tportal") {
+	if status, body := httpGet(t, portal[1]+"/"); status != 200 || !strings.Contains(body, "<html") {
 		t.Errorf("front page: %d %q", status, body)
 	}
 	if !strings.Contains(out, "--data "+providerData+"\n") {
