@@ -25,15 +25,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/gateway"
+	"github.com/tportal/tportal/internal/sqldb"
 )
 
 //go:embed migrations
@@ -213,45 +210,11 @@ func (s *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return mapErr(tx.Commit(), "commit")
 }
 
-// mapErr turns driver errors into errs codes at the storage boundary: unique
-// violations become Conflict, no rows NotFound, everything else Internal (with the
-// cause for the log). what names the thing for the message.
-func mapErr(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return errs.E(errs.NotFound, "%s: not found", what)
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return &errs.Error{Code: errs.Conflict, Message: what + ": already exists", Err: err}
-	}
-	var liteErr *sqlite.Error
-	if errors.As(err, &liteErr) {
-		switch liteErr.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return &errs.Error{Code: errs.Conflict, Message: what + ": already exists", Err: err}
-		}
-	}
-	return errs.Wrap(err, "gwstore: %s", what)
-}
+// mapErr turns driver errors into errs codes at the storage boundary (sqldb.MapErr).
+func mapErr(err error, what string) error { return sqldb.MapErr(err, "gwstore", what) }
 
 // Redact removes the password from a database URL so it can be logged.
-func Redact(dbURL string) string {
-	u, err := url.Parse(dbURL)
-	if err != nil || u.User == nil {
-		return dbURL
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
+func Redact(dbURL string) string { return sqldb.Redact(dbURL) }
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
