@@ -113,6 +113,7 @@ func New(cfg Config) (*Pages, error) {
 	mux.HandleFunc("GET /signin", p.signInForm)
 	mux.HandleFunc("POST /signin", p.signIn)
 	mux.HandleFunc("POST /signout", p.signOut)
+	mux.HandleFunc("GET /staff", p.staffOnly(p.staffIndex))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errs.E(errs.NotFound, "there is no page at %s", r.URL.Path))
 	})
