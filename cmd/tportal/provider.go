@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,6 +36,9 @@ var providerEnvFlags = map[string]bool{
 	"allow-private-urls": true, "public-url": true, "format": true, "secret": true, "max-skew": true,
 	"allow-ip": true, "proxy-header": true, "trusted-proxy": true, "log-format": true, "log-level": true,
 	"shutdown-grace": true,
+	// serve's background work (syncFlags)
+	"provider-name": true, "confirm-window": true, "confirm-backoff": true, "retry-backoff": true,
+	"push-delay": true, "job-poll": true, "job-rescue-after": true,
 }
 
 // providerCommand is one provider command: its flags, and what it does with the
@@ -85,11 +87,6 @@ var providerCommands = map[string]func() providerCommand{
 	"reconcile":     providerReconcile,
 }
 
-// newChangeQueue returns the queue the store tells, in its own transaction, of every
-// class change, new hold and attendance outcome, so that each reaches the portal even
-// when serve is down at the time. provider_sync.go sets it to package gwjobs' queue;
-// a nil queue only stores the changes.
-var newChangeQueue = func(ctx context.Context, db *gwstore.DB) (gwstore.ChangeQueue, error) { return nil, nil }
 
 func runProvider(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	set := commandSet{}
@@ -271,7 +268,7 @@ func (c *classFlags) key() error {
 		missing = append(missing, "--external-id")
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%s required", strings.Join(missing, " and "))
+		return usageErrorf("%s required", strings.Join(missing, " and "))
 	}
 	return nil
 }
@@ -295,7 +292,7 @@ func providerClassEdit(add bool) providerCommand {
 			} else {
 				f := c.fields(set)
 				if f == (gateway.ClassFields{}) {
-					return errors.New("nothing to change: give the flags to change, e.g. --seats 10")
+					return usageErrorf("nothing to change: give the flags to change, e.g. --seats 10")
 				}
 				class, err = env.sys.UpdateClass(ctx, c.course, c.id, f)
 				did = "updated"
@@ -442,7 +439,7 @@ func providerBookingList() providerCommand {
 					continue
 				}
 				if !strings.Contains(","+statusNames()+",", ","+s+",") {
-					return fmt.Errorf("--status: %q is not one of %s", s, statusNames())
+					return usageErrorf("--status: %q is not one of %s", s, statusNames())
 				}
 				f.Statuses = append(f.Statuses, gateway.Status(s))
 			}
@@ -489,11 +486,11 @@ func providerAttendance() providerCommand {
 		},
 		run: func(ctx context.Context, env providerEnv) error {
 			if strings.TrimSpace(ref) == "" {
-				return errors.New("--booking is required")
+				return usageErrorf("--booking is required")
 			}
 			outcome, err := gateway.ParseOutcome(status)
 			if err != nil {
-				return err
+				return usageErrorf("--%v", err)
 			}
 			var completion gateway.Date
 			if outcome == gateway.Completed {
@@ -501,7 +498,7 @@ func providerAttendance() providerCommand {
 					return err
 				}
 			} else if date != "" {
-				return fmt.Errorf("--date is only for COMPLETED")
+				return usageErrorf("--date is only for COMPLETED")
 			}
 			b, err := env.sys.RecordAttendance(ctx, ref, outcome, completion)
 			if err != nil {
@@ -522,7 +519,7 @@ func completionDate(ctx context.Context, env providerEnv, ref, date string) (gat
 	if date != "" {
 		d, err := gateway.ParseDate(date)
 		if err != nil {
-			return "", fmt.Errorf("--date: %v", err)
+			return "", usageErrorf("--date: %v", err)
 		}
 		return d, nil
 	}
@@ -537,12 +534,6 @@ func completionDate(ctx context.Context, env providerEnv, ref, date string) (gat
 	return gateway.Date(time.Now().In(c.Zone()).Format(time.DateOnly)), nil
 }
 
-// reconcileCatalogue compares the gateway's catalogue with the portal's and repairs it
-// (package reconcile); provider_sync.go sets it.
-var reconcileCatalogue = func(ctx context.Context, env providerEnv, dryRun bool) error {
-	return errors.New("reconcile is not available in this build yet")
-}
-
 func providerReconcile() providerCommand {
 	var dryRun bool
 	var portal portalFlags
@@ -551,7 +542,7 @@ func providerReconcile() providerCommand {
 			fs.BoolVar(&dryRun, "dry-run", false, "report each difference and change nothing")
 			portal.register(fs)
 		},
-		run: func(ctx context.Context, env providerEnv) error { return reconcileCatalogue(ctx, env, dryRun) },
+		run: func(ctx context.Context, env providerEnv) error { return runReconcile(ctx, env, dryRun) },
 	}
 }
 
@@ -577,10 +568,10 @@ func (p *portalFlags) check() error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%s required: the gateway confirms bookings and sends its catalogue to the portal", strings.Join(missing, ", "))
+		return usageErrorf("%s required: the gateway confirms bookings and sends its catalogue to the portal", strings.Join(missing, ", "))
 	}
 	if _, err := p.client(); err != nil {
-		return fmt.Errorf("--portal %q: %v", p.baseURL, err)
+		return usageErrorf("--portal %q: %v", p.baseURL, err)
 	}
 	return nil
 }
@@ -635,7 +626,7 @@ func (c *providerServeConfig) options(logger *slog.Logger) (httpapi.Options, err
 	if c.publicURL != "" {
 		u, err := url.Parse(c.publicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
-			return o, fmt.Errorf("--public-url %q: use the gateway's http(s) base URL, e.g. https://provider.example/tportal", c.publicURL)
+			return o, usageErrorf("--public-url %q: use the gateway's http(s) base URL, e.g. https://provider.example/tportal", c.publicURL)
 		}
 		// Behind a proxy that serves the gateway below a path, the URLs answer there too
 		// and signatures are checked over the path the portal called.
@@ -647,16 +638,16 @@ func (c *providerServeConfig) options(logger *slog.Logger) (httpapi.Options, err
 	case "xml":
 		o.Format = httpapi.XML
 	default:
-		return o, fmt.Errorf("--format %q: use json or xml", c.format)
+		return o, usageErrorf("--format %q: use json or xml", c.format)
 	}
 	if c.allowIPs != "" {
 		f, err := httpapi.NewIPFilter([]string{c.allowIPs}, c.proxyHeader, []string{c.trustedProxy})
 		if err != nil {
-			return o, fmt.Errorf("--allow-ip: %v", err)
+			return o, usageErrorf("--allow-ip: %v", err)
 		}
 		o.Filter = f
 	} else if c.proxyHeader != "" || c.trustedProxy != "" {
-		return o, errors.New("--proxy-header and --trusted-proxy only matter with --allow-ip")
+		return o, usageErrorf("--proxy-header and --trusted-proxy only matter with --allow-ip")
 	}
 	return o, nil
 }

@@ -11,6 +11,12 @@ import (
 // The provider commands follow the command line's rules (main.go): every level lists
 // its subcommands, --help exits 0, a missing or unknown subcommand or a bad flag exits
 // 2, and settings read TPORTAL_PROVIDER_ variables.
+// tempDataDir, as the value of an env entry, is replaced by a fresh temporary directory.
+const tempDataDir = "<temp>"
+
+// tempData points the gateway at a fresh store, for commands that open it.
+var tempData = map[string]string{"TPORTAL_PROVIDER_DATA": tempDataDir}
+
 func TestProviderCommandLine(t *testing.T) {
 	for _, tt := range []struct {
 		args   string
@@ -38,9 +44,22 @@ func TestProviderCommandLine(t *testing.T) {
 		{args: "provider serve --help", env: map[string]string{"TPORTAL_PROVIDER_PUSH_DELAY": "soon"}, code: 0},
 		{args: "provider course list", env: map[string]string{"TPORTAL_PROVIDER_JOB_POLL": "x", "TPORTAL_PROVIDER_DB": "nope:x"}, code: 1},
 		{args: "provider serve", env: map[string]string{"TPORTAL_PROVIDER_PUSH_DELAY": "soon"}, code: 2, stderr: []string{"TPORTAL_PROVIDER_PUSH_DELAY=\"soon\": not a duration"}},
+		// Wrong input to a command that opens the store is a usage error too (exit 2),
+		// not a failure (exit 1).
+		{args: "provider class add --seats 3", env: tempData, code: 2, stderr: []string{"--course and --external-id required"}},
+		{args: "provider class update --course c", env: tempData, code: 2, stderr: []string{"--external-id required"}},
+		{args: "provider attendance --status COMPLETED", env: tempData, code: 2, stderr: []string{"--booking is required"}},
+		{args: "provider attendance --booking x --status FOO", env: tempData, code: 2, stderr: []string{`--status: "FOO" is not one of`}},
+		{args: "provider attendance --booking x --status NO_SHOW --date 2026-01-01", env: tempData, code: 2, stderr: []string{"--date is only for COMPLETED"}},
+		{args: "provider booking list --status FOO", env: tempData, code: 2, stderr: []string{`--status: "FOO" is not one of`}},
+		{args: "provider class update --course c --external-id k", env: tempData, code: 2, stderr: []string{"nothing to change"}},
+		{args: "provider serve --portal http://x --username u --password p --format yaml", env: tempData, code: 2, stderr: []string{`--format "yaml"`}},
 	} {
 		t.Run(tt.args, func(t *testing.T) {
 			for k, v := range tt.env {
+				if v == tempDataDir {
+					v = t.TempDir()
+				}
 				t.Setenv(k, v)
 			}
 			var stdout, stderr bytes.Buffer

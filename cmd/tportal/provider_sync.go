@@ -15,17 +15,14 @@ import (
 )
 
 // The gateway's background half: the job queue behind every provider command, the
-// jobs `provider serve` works, and `provider reconcile`. provider.go leaves hooks for
-// them; they are set here.
-func init() {
-	newChangeQueue = func(ctx context.Context, db *gwstore.DB) (gwstore.ChangeQueue, error) {
-		// Commands only insert: their changes wait in the queue until serve works them.
-		return gwjobs.NewQueue(ctx, db.SQL(), db.Dialect(), gwjobs.Options{})
-	}
-	reconcileCatalogue = runReconcile
-	for _, name := range []string{"provider-name", "confirm-window", "confirm-backoff", "retry-backoff", "push-delay", "job-poll", "job-rescue-after"} {
-		providerEnvFlags[name] = true
-	}
+// jobs `provider serve` works, and `provider reconcile`.
+
+// newChangeQueue returns the queue the store tells, in its own transaction, of every
+// class change, new hold and attendance outcome, so that each reaches the portal even
+// when serve is down at the time. Commands only insert: their changes wait in the
+// queue until serve works them.
+func newChangeQueue(ctx context.Context, db *gwstore.DB) (gwstore.ChangeQueue, error) {
+	return gwjobs.NewQueue(ctx, db.SQL(), db.Dialect(), gwjobs.Options{})
 }
 
 // syncFlags tune the gateway's background work (`provider serve`).
