@@ -87,7 +87,6 @@ var providerCommands = map[string]func() providerCommand{
 	"reconcile":     providerReconcile,
 }
 
-
 func runProvider(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	set := commandSet{}
 	for name := range providerCommands {
