@@ -5,66 +5,30 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"io"
-	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for creating test databases
-
+	"github.com/tportal/tportal/internal/sqldb/sqldbtest"
 	"github.com/tportal/tportal/internal/store"
 )
 
-// Quiet the default logger (migrations log through it) so that test and benchmark
-// output stays readable; TPORTAL_TEST_LOG=1 keeps it.
-func init() {
-	if os.Getenv("TPORTAL_TEST_LOG") == "" {
-		slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}
-}
-
 // EnvPostgres names the variable holding the PostgreSQL server URL for tests.
-const EnvPostgres = "TPORTAL_TEST_POSTGRES"
+const EnvPostgres = sqldbtest.EnvPostgres
 
-// Dialects returns the databases to run a suite against: "sqlite" always, "postgres"
-// when EnvPostgres is set.
-func Dialects() []string {
-	if os.Getenv(EnvPostgres) != "" {
-		return []string{"sqlite", "postgres"}
-	}
-	return []string{"sqlite"}
-}
+// Dialects returns the databases to run a suite or benchmark against: "sqlite"
+// always, "postgres" when EnvPostgres is set.
+func Dialects() []string { return sqldbtest.Dialects() }
 
 // ForEach runs fn as a subtest once per dialect, and reports a skipped PostgreSQL
 // subtest with a clear message when EnvPostgres is unset.
 func ForEach(t *testing.T, fn func(t *testing.T, dialect string)) {
 	t.Helper()
-	for _, d := range []string{"sqlite", "postgres"} {
-		t.Run(d, func(t *testing.T) {
-			if d == "postgres" && os.Getenv(EnvPostgres) == "" {
-				t.Skip("PostgreSQL suite skipped: set " + EnvPostgres + "=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable to run it")
-			}
-			fn(t, d)
-		})
-	}
+	sqldbtest.ForEach(t, fn)
 }
 
 // URL returns the URL of a fresh, empty database of the dialect, removed after the test.
 func URL(tb testing.TB, dialect string) string {
 	tb.Helper()
-	switch dialect {
-	case "sqlite":
-		return "sqlite:" + filepath.Join(tb.TempDir(), "tportal.db")
-	case "postgres":
-		return freshPostgres(tb)
-	}
-	tb.Fatalf("unknown dialect %q", dialect)
-	return ""
+	return sqldbtest.URL(tb, dialect, "tportal")
 }
 
 // Open opens (and migrates) a fresh database of the dialect.
@@ -76,39 +40,4 @@ func Open(tb testing.TB, dialect string) *store.DB {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db
-}
-
-func freshPostgres(tb testing.TB) string {
-	tb.Helper()
-	server := os.Getenv(EnvPostgres)
-	if server == "" {
-		tb.Skip("PostgreSQL test skipped: " + EnvPostgres + " is not set")
-	}
-	admin, err := sql.Open("pgx", server)
-	if err != nil {
-		tb.Fatalf("%s: %v", EnvPostgres, err)
-	}
-	defer admin.Close()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "tportal_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		tb.Fatalf("create test database on %s: %v", store.Redact(server), err)
-	}
-	tb.Cleanup(func() {
-		a, err := sql.Open("pgx", server)
-		if err != nil {
-			return
-		}
-		defer a.Close()
-		if _, err := a.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			tb.Logf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		tb.Fatalf("%s: %v", EnvPostgres, err)
-	}
-	u.Path = "/" + name
-	return u.String()
 }
