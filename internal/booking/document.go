@@ -38,7 +38,10 @@ type Document struct {
 
 // DocumentStore keeps documents.
 type DocumentStore interface {
-	// AddDocument stores d and its content (once per d.SHA256) and sets d.ID.
+	// AddDocument stores d and its content (once per d.SHA256) and sets d.ID. When the
+	// booking already has a document of the same type, file name and content (a repeat
+	// of an upload whose answer was lost), it stores nothing and sets d to that
+	// document instead, atomically with the check.
 	AddDocument(ctx context.Context, d *Document, content []byte) error
 	// Documents lists a booking's documents without content, oldest first.
 	Documents(ctx context.Context, bookingID int64) ([]Document, error)
@@ -61,7 +64,10 @@ func SniffContentType(b []byte) (string, error) {
 	return "", errs.E(errs.Invalid, "file: the content is not a PDF, PNG or JPEG")
 }
 
-// AddDocument stores a document a provider uploads for its booking.
+// AddDocument stores a document a provider uploads for its booking. Uploading the
+// same file again (same type, name and content) returns the document already stored
+// rather than a second copy, so a provider may retry an upload whose answer it never
+// got (a timeout, a crash) without the enroller seeing the certificate twice.
 func (s *Service) AddDocument(ctx context.Context, p catalog.Provider, ref, docType, fileName string, content []byte) (Document, error) {
 	docType = strings.ToUpper(strings.TrimSpace(docType))
 	if docType == "" {

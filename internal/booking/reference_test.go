@@ -77,6 +77,25 @@ func TestProviderUsesItsOwnReference(t *testing.T) {
 		if err != nil || d.BookingID != second.ID {
 			t.Errorf("AddDocument by own reference = %+v, %v; want on booking %d", d, err, second.ID)
 		}
+		// A retried upload (its answer lost) returns the first document; the same bytes
+		// under another name, or as another type, are a second document.
+		for _, up := range []struct {
+			name, docType, file string
+			same              bool
+		}{
+			{"repeat", "", "certificate.pdf", true},
+			{"repeat by portal reference", "COURSE_CERTIFICATE", "certificate.pdf", true},
+			{"other name", "", "certificate-2.pdf", false},
+			{"other type", "OTHER", "certificate.pdf", false},
+		} {
+			again, err := e.svc.AddDocument(ctx, acme, map[bool]string{true: second.Reference, false: "1005"}[up.docType != ""], up.docType, up.file, []byte("%PDF-1.4 certificate"))
+			if err != nil || (again.ID == d.ID) != up.same {
+				t.Errorf("%s: AddDocument = id %d, %v; first was %d, want same=%v", up.name, again.ID, err, d.ID, up.same)
+			}
+		}
+		if docs, err := e.svc.Documents(ctx, e.get(t, second.Reference)); err != nil || len(docs) != 3 {
+			t.Errorf("documents after repeats = %d, %v; want 3 (the first, other name, other type)", len(docs), err)
+		}
 		e.clock.Set(0)
 
 		// A provider that reuses a reference: two live bookings are ambiguous, so
