@@ -81,7 +81,7 @@ func TestProviderUsesItsOwnReference(t *testing.T) {
 		// under another name, or as another type, are a second document.
 		for _, up := range []struct {
 			name, docType, file string
-			same              bool
+			same                bool
 		}{
 			{"repeat", "", "certificate.pdf", true},
 			{"repeat by portal reference", "COURSE_CERTIFICATE", "certificate.pdf", true},

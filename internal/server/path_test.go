@@ -11,7 +11,7 @@ import (
 
 type echoRoutes struct{}
 
-func (echoRoutes) Register(mux *http.ServeMux) {
+func (echoRoutes) Register(mux Mux) {
 	mux.HandleFunc("POST /api/x/{id}/add", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "added "+r.PathValue("id"))
 	})

@@ -21,9 +21,16 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
+// Mux is what an adapter adds its routes to: *http.ServeMux in the server, and a
+// recorder in the test that checks every route is described in the OpenAPI document.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
 // Registrar adds routes to a mux; each API package's type satisfies it.
 type Registrar interface {
-	Register(mux *http.ServeMux)
+	Register(mux Mux)
 }
 
 // Metrics are the HTTP server's Prometheus collectors.

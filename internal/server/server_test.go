@@ -22,7 +22,7 @@ func (p pinger) Ping(context.Context) error { return p.err }
 
 type routes struct{}
 
-func (routes) Register(mux *http.ServeMux) {
+func (routes) Register(mux Mux) {
 	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hi") })
 	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) { panic("boom") })
 }

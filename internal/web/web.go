@@ -29,6 +29,7 @@ import (
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/server"
 )
 
 //go:embed templates static
@@ -127,7 +128,7 @@ func New(cfg Config) (*Pages, error) {
 }
 
 // Register adds the pages to mux at "/": every path the APIs do not claim.
-func (p *Pages) Register(mux *http.ServeMux) { mux.Handle("/", p.handler) }
+func (p *Pages) Register(mux server.Mux) { mux.Handle("/", p.handler) }
 
 // ServeHTTP serves the pages, for tests and for mounting elsewhere.
 func (p *Pages) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.handler.ServeHTTP(w, r) }

@@ -16,6 +16,7 @@ import (
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/server"
 )
 
 // Base is the path under which the API is served.
@@ -59,13 +60,13 @@ type route struct {
 
 // Register adds the API's routes under each of Bases to mux. Every method answers GET
 // and POST.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux server.Mux) {
 	for _, base := range Bases {
 		a.register(mux, base)
 	}
 }
 
-func (a *API) register(mux *http.ServeMux, base string) {
+func (a *API) register(mux server.Mux, base string) {
 	courses := base + "v1/courses/get"
 	classes := courses + "/{externalCourseId}/courseClasses"
 	routes := map[string]route{

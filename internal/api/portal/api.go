@@ -24,6 +24,7 @@ import (
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/server"
 )
 
 // Base is the path under which the API is served.
@@ -52,7 +53,7 @@ type API struct {
 
 // Register adds the API's routes to mux. A known path called with another method is
 // answered 405 with Allow; an unknown path under Base 404, both in the error shape.
-func (a *API) Register(mux *http.ServeMux) {
+func (a *API) Register(mux server.Mux) {
 	routes := []struct {
 		method, path string
 		h            http.Handler
