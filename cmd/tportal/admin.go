@@ -1,16 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
 
+	"github.com/tportal/tportal/internal/account"
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
@@ -51,6 +54,7 @@ var adminCommands = map[string]func() adminCommand{
 	"token revoke":  adminTokenRevoke,
 	"company list":  adminCompanyList,
 	"calls":         adminCalls,
+	"staff add":     adminStaffAdd,
 }
 
 // adminEnvFlags are the admin flags that also read the environment: the shared ones.
@@ -465,4 +469,57 @@ func adminCompanyList() adminCommand {
 		}
 		return table(env.out, rows)
 	}}
+}
+
+// adminStdin is where 'staff add --password-stdin' reads the password; tests replace it.
+var adminStdin io.Reader = os.Stdin
+
+// adminStaffAdd creates a staff account for the web pages' staff section: the first
+// one of a new portal, or another. The password is read from standard input (never a
+// flag, which other users of the machine can see in the process list) or generated and
+// printed once.
+func adminStaffAdd() adminCommand {
+	var email, firstName, lastName string
+	var fromStdin bool
+	return adminCommand{
+		summary: "add a portal staff account for the web pages; prints a generated password once", creates: true,
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&email, "email", "", "the staff member's e-mail address, to sign in with (required)")
+			fs.StringVar(&firstName, "first-name", "", "first name (required)")
+			fs.StringVar(&lastName, "last-name", "", "last name (required)")
+			fs.BoolVar(&fromStdin, "password-stdin", false, "read the password (12 to 72 bytes) from the first line of standard input instead of generating one")
+		},
+		check: func() error {
+			if strings.TrimSpace(email) == "" || strings.TrimSpace(firstName) == "" || strings.TrimSpace(lastName) == "" {
+				return usageErrorf("--email, --first-name and --last-name are required")
+			}
+			return nil
+		},
+		run: func(ctx context.Context, env adminEnv) error {
+			password, generated := "", !fromStdin
+			if fromStdin {
+				line, err := bufio.NewReader(adminStdin).ReadString('\n')
+				if err != nil && err != io.EOF {
+					return fmt.Errorf("reading the password from standard input: %w", err)
+				}
+				password = strings.TrimRight(line, "\r\n")
+			} else {
+				var err error
+				if password, _, err = auth.NewPassword(); err != nil {
+					return err
+				}
+			}
+			accounts := &account.Service{Store: env.db, Passwords: &auth.Passwords{}}
+			a, err := accounts.AddStaff(ctx, firstName, lastName, email, password)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.out, "staff account %s (%s) added (id %d); sign in at /signin, then open /staff\n", a.Email, a.Name(), a.ID)
+			if generated {
+				fmt.Fprintf(env.out, "password: %s\n", password)
+				fmt.Fprintln(env.out, "The password is shown only now; store it safely.")
+			}
+			return nil
+		},
+	}
 }

@@ -27,6 +27,14 @@ const (
 	demoProviderName = "Nordic Safety Academy"
 )
 
+// The demo's staff account for the web pages' staff section. Its password is fixed, not
+// made at each start like the provider's, because the account's password cannot be
+// changed; the demo listens on the loopback address only by default.
+const (
+	demoStaffEmail    = "staff@trainingportal.example"
+	demoStaffPassword = "demo-staff-password"
+)
+
 // demoConfig is everything `tportal demo` is configured by.
 type demoConfig struct {
 	data, addr, providerAddr, logLevel string

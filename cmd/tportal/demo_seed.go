@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tportal/tportal/internal/account"
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
@@ -99,6 +100,10 @@ func seedDemo(ctx context.Context, w demoWorld) (demoSteps, error) {
 		return s, err
 	}
 	if s.certificateURL, err = pastCertificateURL(ctx, w); err != nil {
+		return s, err
+	}
+	accounts := &account.Service{Store: w.portal.db, Passwords: &auth.Passwords{}}
+	if _, err := accounts.AddStaff(ctx, "Demo", "Staff", demoStaffEmail, demoStaffPassword); err != nil && !errs.Is(err, errs.Conflict) {
 		return s, err
 	}
 	token, hash := auth.NewToken()
@@ -373,8 +378,12 @@ The provider's commands take %[7]s, e.g.
 The gateway's account at the course-provider API (docs/api.md), new at every start:
   username: %[16]s
   password: %[17]s
+Portal staff sign in at %[1]s/signin, then open %[1]s/staff (providers, courses):
+  e-mail:   %[18]s
+  password: %[19]s
 
 Press Ctrl-C to stop.
 `, s.portalURL, s.gatewayURL, authHeader, s.idempotencyKey, shellQuote(body), provider, data, s.todayClass.CourseExternalID,
-		s.todayClass.ExternalID, s.todayClass.CourseID, s.today, s.certificateURL, shellQuote(s.portalData), s.cli, demoProviderName, demoUsername, s.password)
+		s.todayClass.ExternalID, s.todayClass.CourseID, s.today, s.certificateURL, shellQuote(s.portalData), s.cli, demoProviderName, demoUsername, s.password,
+		demoStaffEmail, demoStaffPassword)
 }

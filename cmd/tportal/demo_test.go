@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -118,6 +120,14 @@ func followDemoSteps(t *testing.T, out, providerData string) {
 	if got := runCLI(t, commands[7]); !strings.Contains(got, "BGO-PAST") {
 		t.Errorf("provider example: %s", got)
 	}
+	// The staff account signs in and sees the demo provider on the staff pages.
+	staff := regexp.MustCompile(`(?m)^  e-mail:   (\S+)\n  password: (\S+)$`).FindStringSubmatch(out)
+	if staff == nil {
+		t.Fatalf("no staff sign-in printed:\n%s", out)
+	}
+	if page := demoStaffPage(t, portal[1], staff[1], staff[2], "/staff/providers"); !strings.Contains(page, demoProviderName) {
+		t.Errorf("the staff's providers page does not list %q:\n%s", demoProviderName, page)
+	}
 }
 
 // runCLI runs a printed tportal command line through the binary.
@@ -220,4 +230,25 @@ func shellWords(t *testing.T, line string) []string {
 func httpGet(t *testing.T, u string) (int, string) {
 	t.Helper()
 	return curl(t, []string{"curl", u})
+}
+
+// demoStaffPage signs in on the portal's web pages as a browser does and returns the
+// page at path.
+func demoStaffPage(t *testing.T, portalURL, email, password, path string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	req, _ := http.NewRequest(http.MethodPost, portalURL+"/signin", strings.NewReader(url.Values{"email": {email}, "password": {password}, "next": {path}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", portalURL)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != path {
+		t.Fatalf("staff sign-in ended at %s with %d:\n%s", resp.Request.URL, resp.StatusCode, body)
+	}
+	return string(body)
 }

@@ -39,7 +39,7 @@ const usage = `tportal — the Trainingportal course-provider integration, both 
 
 Usage:
   tportal serve      [--addr :8080] [--db URL] [--data DIR] [--allow-private-urls]   run the portal
-  tportal admin      provider|course|token|calls …   manage the portal's database
+  tportal admin      provider|course|staff|token|calls …   manage the portal's database
   tportal demo       [--data DIR] [--addr 127.0.0.1:8080]   the portal and a provider gateway, seeded, on SQLite
   tportal provider   serve|course|class|booking …   a course provider's gateway
   tportal conformance provider|portal …   test a provider's URLs or a portal's API v1

@@ -86,20 +86,7 @@ func (s *Service) checkURLs(fe *fieldErrors, p Provider) {
 
 // AddCourse creates a course and assigns it to the provider with the username.
 func (s *Service) AddCourse(ctx context.Context, providerUsername string, c Course) (Course, error) {
-	c.Name, c.ExternalID = strings.TrimSpace(c.Name), strings.TrimSpace(c.ExternalID)
-	var fe fieldErrors
-	if c.Name == "" {
-		fe.add("name", "is required")
-	}
-	if c.ExternalID == "" || utf8.RuneCountInString(c.ExternalID) > 100 || strings.ContainsAny(c.ExternalID, "/?#%") {
-		fe.add("external-id", "%q must be 1 to 100 characters without '/', '?', '#' or '%%'", c.ExternalID)
-	}
-	// Admin input follows the API's text rule (SPEC §2 "Text"), so both databases
-	// store the same text and the API can later name the course.
-	fe.text("name", c.Name, false)
-	fe.text("external-id", c.ExternalID, false)
-	fe.text("description", c.Description, true)
-	if err := fe.err(); err != nil {
+	if err := checkCourse(&c).err(); err != nil {
 		return Course{}, err
 	}
 	p, err := s.Store.ProviderByUsername(ctx, providerUsername)
@@ -117,6 +104,24 @@ func (s *Service) AddCourse(ctx context.Context, providerUsername string, c Cour
 		return Course{}, err
 	}
 	return c, nil
+}
+
+// checkCourse trims a course's fields and names every bad one.
+func checkCourse(c *Course) fieldErrors {
+	c.Name, c.ExternalID = strings.TrimSpace(c.Name), strings.TrimSpace(c.ExternalID)
+	var fe fieldErrors
+	if c.Name == "" {
+		fe.add("name", "is required")
+	}
+	if c.ExternalID == "" || utf8.RuneCountInString(c.ExternalID) > 100 || strings.ContainsAny(c.ExternalID, "/?#%") {
+		fe.add("external-id", "%q must be 1 to 100 characters without '/', '?', '#' or '%%'", c.ExternalID)
+	}
+	// Admin input follows the API's text rule (SPEC §2 "Text"), so both databases
+	// store the same text and the API can later name the course.
+	fe.text("name", c.Name, false)
+	fe.text("external-id", c.ExternalID, false)
+	fe.text("description", c.Description, true)
+	return fe
 }
 
 // AllCourses lists every course, or one provider's when providerUsername is set.

@@ -47,3 +47,17 @@ func TestAdminInputFollowsTheTextRule(t *testing.T) {
 		}
 	})
 }
+
+func TestUsernameFor(t *testing.T) {
+	for name, want := range map[string]string{
+		"Acme Safety AS":        "acme-safety-as",
+		"  Nord--Kurs!  ":       "nord-kurs",
+		"Ærø Sikkerhet":         "r-sikkerhet",
+		"!!!":                   "",
+		strings.Repeat("a", 70): strings.Repeat("a", 64),
+	} {
+		if got := catalog.UsernameFor(name); got != want {
+			t.Errorf("UsernameFor(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -26,6 +26,11 @@ type Store interface {
 	CreateCourse(ctx context.Context, c *Course) error
 	// Courses lists courses matching the filter, ordered by name.
 	Courses(ctx context.Context, filter CourseFilter) ([]Course, error)
+	// ModifyCourse reads the course with the id, lets fn change it, and writes it
+	// back in one transaction; fn also learns how many classes (deleted ones
+	// included) the course has. Unknown is errs.NotFound; a provider's duplicate
+	// external id is errs.Conflict.
+	ModifyCourse(ctx context.Context, id int64, fn func(c *Course, classes int) error) (Course, error)
 
 	// CreateClass stores c and sets its ID. A live class with the same external id in
 	// the course is errs.Conflict.
@@ -46,6 +51,7 @@ type Store interface {
 
 // CourseFilter selects courses; nil fields do not filter.
 type CourseFilter struct {
+	ID         *int64
 	ProviderID *int64
 	ExternalID *string
 }

@@ -211,7 +211,7 @@ func (c *Client) call(ctx context.Context, kind Kind, t Target, tmpl, bookingRef
 		BookingReference: bookingRef,
 		Outcome:          OutcomeFailed,
 	}
-	cerr := c.do(ctx, kind, t, tmpl, params, interpret, &rec)
+	cerr := c.do(ctx, kind, t, tmpl, params, nil, interpret, &rec)
 	rec.Latency = time.Since(start)
 	if cerr == nil {
 		rec.Outcome = OutcomeAnswered
@@ -223,7 +223,9 @@ func (c *Client) call(ctx context.Context, kind Kind, t Target, tmpl, bookingRef
 	return cerr
 }
 
-func (c *Client) do(ctx context.Context, kind Kind, t Target, tmpl string, params []Param, interpret interpretFunc, rec *Call) *CallError {
+// do makes the request; header holds extra headers to send (the test marker of a
+// dry call), nil for none.
+func (c *Client) do(ctx context.Context, kind Kind, t Target, tmpl string, params []Param, header http.Header, interpret interpretFunc, rec *Call) *CallError {
 	fail := func(reason string, err error) *CallError {
 		return &CallError{Kind: kind, Reason: reason, HTTPStatus: rec.HTTPStatus, Err: err}
 	}
@@ -260,6 +262,9 @@ func (c *Client) do(ctx context.Context, kind Kind, t Target, tmpl string, param
 	}
 	req.Header.Set("Accept", acceptHeader)
 	req.Header.Set("User-Agent", UserAgent)
+	for name, values := range header {
+		req.Header[name] = values
+	}
 	if len(t.Secret) > 0 {
 		SignRequest(req, t.Secret, c.o.Now())
 	}

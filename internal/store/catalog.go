@@ -79,6 +79,10 @@ func (s *DB) CreateCourse(ctx context.Context, c *catalog.Course) error {
 func (s *DB) Courses(ctx context.Context, f catalog.CourseFilter) ([]catalog.Course, error) {
 	var where []string
 	var args []any
+	if f.ID != nil {
+		args = append(args, *f.ID)
+		where = append(where, "id = $"+itoa(len(args)))
+	}
 	if f.ProviderID != nil {
 		args = append(args, *f.ProviderID)
 		where = append(where, "provider_id = $"+itoa(len(args)))
@@ -87,15 +91,43 @@ func (s *DB) Courses(ctx context.Context, f catalog.CourseFilter) ([]catalog.Cou
 		args = append(args, *f.ExternalID)
 		where = append(where, "external_id = $"+itoa(len(args)))
 	}
-	q := `SELECT id, provider_id, external_id, name, description, created_at FROM courses`
+	q := `SELECT ` + courseColumns + ` FROM courses`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return queryAll(ctx, s, "list courses", q+" ORDER BY name, id", args, func(row scanner) (catalog.Course, error) {
-		var c catalog.Course
-		var created int64
-		err := row.Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created)
-		c.CreatedAt = fromMillis(created)
-		return c, err
+	return queryAll(ctx, s, "list courses", q+" ORDER BY name, id", args, scanCourse)
+}
+
+const courseColumns = `id, provider_id, external_id, name, description, created_at`
+
+func scanCourse(row scanner) (catalog.Course, error) {
+	var c catalog.Course
+	var created int64
+	err := row.Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created)
+	c.CreatedAt = fromMillis(created)
+	return c, err
+}
+
+// ModifyCourse implements catalog.Store.
+func (s *DB) ModifyCourse(ctx context.Context, id int64, fn func(c *catalog.Course, classes int) error) (catalog.Course, error) {
+	var c catalog.Course
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		c, err = scanCourse(s.in(tx).QueryRowContext(ctx, `SELECT `+courseColumns+` FROM courses WHERE id = $1`+s.dialect.forUpdate, id))
+		if err != nil {
+			return mapErr(err, "course")
+		}
+		var classes int
+		if err := s.in(tx).QueryRowContext(ctx, `SELECT COUNT(*) FROM classes WHERE course_id = $1`, id).Scan(&classes); err != nil {
+			return mapErr(err, "count classes")
+		}
+		if err := fn(&c, classes); err != nil {
+			return err
+		}
+		_, err = s.in(tx).ExecContext(ctx, `
+			UPDATE courses SET provider_id = $1, external_id = $2, name = $3, description = $4
+			WHERE id = $5`, c.ProviderID, c.ExternalID, c.Name, c.Description, c.ID)
+		return mapErr(err, "course "+c.ExternalID)
 	})
+	return c, err
 }

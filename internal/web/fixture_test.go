@@ -124,7 +124,8 @@ func newEnv(t testing.TB, dialect string, throttle account.Throttle) *env {
 	sessions, stop := e.db.SessionStore(0)
 	t.Cleanup(stop)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, err := web.New(web.Config{Catalog: e.cat, Bookings: e.bookings, Accounts: e.accounts, Sessions: sessions, Logger: logger})
+	pages, err := web.New(web.Config{Catalog: e.cat, Bookings: e.bookings, Accounts: e.accounts, Sessions: sessions, Logger: logger,
+		ProviderCalls: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 5 * time.Second})})
 	if err != nil {
 		t.Fatal(err)
 	}

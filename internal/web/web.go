@@ -29,6 +29,7 @@ import (
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/server"
 )
 
@@ -50,6 +51,10 @@ type Config struct {
 	TrustForwarded bool
 	Logger         *slog.Logger     // slog.Default() when nil
 	Now            func() time.Time // time.Now when nil
+
+	// ProviderCalls makes the staff's dry calls ("Test the URL") through the same
+	// client, guard and signing as bookings; nil hides the button.
+	ProviderCalls *providercall.Client
 }
 
 // Pages is the web adapter.
@@ -115,6 +120,18 @@ func New(cfg Config) (*Pages, error) {
 	mux.HandleFunc("POST /signin", p.signIn)
 	mux.HandleFunc("POST /signout", p.signOut)
 	mux.HandleFunc("GET /staff", p.staffOnly(p.staffIndex))
+	mux.HandleFunc("GET /staff/providers", p.staffOnly(p.staffProviders))
+	mux.HandleFunc("GET /staff/providers/new", p.staffOnly(p.staffProviderNew))
+	mux.HandleFunc("POST /staff/providers", p.staffOnly(p.staffProviderCreate))
+	mux.HandleFunc("GET /staff/providers/{id}", p.staffOnly(p.staffProvider))
+	mux.HandleFunc("POST /staff/providers/{id}", p.staffOnly(p.staffProviderSave))
+	mux.HandleFunc("POST /staff/providers/{id}/rotate", p.staffOnly(p.staffProviderRotate))
+	mux.HandleFunc("POST /staff/providers/{id}/test", p.staffOnly(p.staffProviderTest))
+	mux.HandleFunc("GET /staff/courses", p.staffOnly(p.staffCourses))
+	mux.HandleFunc("GET /staff/courses/new", p.staffOnly(p.staffCourseNew))
+	mux.HandleFunc("POST /staff/courses", p.staffOnly(p.staffCourseCreate))
+	mux.HandleFunc("GET /staff/courses/{id}", p.staffOnly(p.staffCourse))
+	mux.HandleFunc("POST /staff/courses/{id}", p.staffOnly(p.staffCourseSave))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errs.E(errs.NotFound, "there is no page at %s", r.URL.Path))
 	})

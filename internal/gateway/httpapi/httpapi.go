@@ -189,7 +189,24 @@ func (a *API) guard(h handler, empty any) http.Handler {
 // param reads a parameter, trimmed.
 func param(r *http.Request, name string) string { return strings.TrimSpace(r.Form.Get(name)) }
 
+// The marks of the portal's dry call, its "Test the URL" button: the header or the
+// query parameter with the value testMarker. They are the portal's
+// providercall.TestHeader, TestParam and TestMarker, written out because the
+// gateway imports no portal package.
+const (
+	testHeader = "X-Tportal-Test"
+	testParam  = "tportalTest"
+	testMarker = "url-check"
+)
+
+// testAnswer is the answer to a dry call: readable, and not a reservation.
+const testAnswer = "URL test received: the call reached this gateway (and its signature, if any, was valid); nothing was reserved"
+
 func (a *API) reserve(r *http.Request) (any, error) {
+	if r.Header.Get(testHeader) == testMarker || param(r, testParam) == testMarker {
+		a.o.Logger.InfoContext(r.Context(), "URL test answered; nothing reserved")
+		return reservation{ErrorMessage: testAnswer}, nil
+	}
 	req := gateway.ReserveRequest{
 		CourseID:        param(r, "externalCourseId"),
 		ClassID:         param(r, "externalCourseClassId"),

@@ -100,6 +100,12 @@ func TestReserveAndCancel(t *testing.T) {
 			header http.Header
 			want   answer
 		}{
+			// The portal's dry calls take no seat: the one seat is still free for "reserve".
+			{"URL test by header", "/reserve" + q("externalCourseClassId", "OSL-W40", "externalCourseId", "BST", "trainingportalBookingReference", "TP-URL-TEST"),
+				http.Header{"X-Tportal-Test": {"url-check"}},
+				answer{200, "application/json; charset=utf-8", `{"successful":false,"bookingReference":"","errorMessage":"URL test received: the call reached this gateway (and its signature, if any, was valid); nothing was reserved"}`}},
+			{"URL test by parameter", "/reserve" + q("externalCourseClassId", "OSL-W40", "externalCourseId", "BST", "trainingportalBookingReference", "TP-URL-TEST", "tportalTest", "url-check"), nil,
+				answer{200, "application/json; charset=utf-8", `{"successful":false,"bookingReference":"","errorMessage":"URL test received: the call reached this gateway (and its signature, if any, was valid); nothing was reserved"}`}},
 			{"reserve", "/reserve" + q("externalCourseClassId", "OSL-W40", "externalCourseId", "BST", "trainingportalBookingReference", "tp-1",
 				"studentFirstName", "Kari", "studentLastName", "Nordmann", "company", "Acme AS"), portalAccept,
 				answer{200, "application/json; charset=utf-8", `{"successful":true,"bookingReference":"1001","errorMessage":""}`}},
