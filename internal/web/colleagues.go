@@ -51,7 +51,10 @@ func (p *Pages) colleaguesPage(w http.ResponseWriter, r *http.Request, a account
 	data.Colleagues, data.Mailer = list, p.cfg.Accounts.Mailer != nil
 	data.ValidDays = int(account.InvitationValidFor.Hours() / 24)
 	if data.Values == nil {
-		data.Values, data.Errors = map[string]string{}, map[string]string{}
+		data.Values = map[string]string{}
+	}
+	if data.Errors == nil {
+		data.Errors = map[string]string{}
 	}
 	p.render(w, r, status, "colleagues.html", "Colleagues", data)
 }
@@ -120,7 +123,10 @@ func (p *Pages) renderSetPassword(w http.ResponseWriter, r *http.Request, status
 		data.Action, title = invitationPath, "Welcome to Trainingportal"
 	}
 	if data.Values == nil {
-		data.Values, data.Errors = map[string]string{}, map[string]string{}
+		data.Values = map[string]string{}
+	}
+	if data.Errors == nil {
+		data.Errors = map[string]string{}
 	}
 	p.render(w, r, status, "setpassword.html", title, data)
 }
@@ -171,7 +177,10 @@ type forgotData struct {
 func (p *Pages) renderForgot(w http.ResponseWriter, r *http.Request, status int, data forgotData) {
 	data.Mailer = p.cfg.Accounts.Mailer != nil
 	if data.Values == nil {
-		data.Values, data.Errors = map[string]string{}, map[string]string{}
+		data.Values = map[string]string{}
+	}
+	if data.Errors == nil {
+		data.Errors = map[string]string{}
 	}
 	p.render(w, r, status, "forgot.html", "Forgot your password?", data)
 }
