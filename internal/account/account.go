@@ -7,6 +7,7 @@ package account
 
 import (
 	"context"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
@@ -43,7 +44,14 @@ type Account struct {
 	PasswordHash string // a slow hash; the password itself is never stored
 	Role         Role
 	CreatedAt    time.Time
+	// SessionEpoch is raised whenever the password is set through a link: a session
+	// started under an older epoch is no longer signed in.
+	SessionEpoch int64
 }
+
+// Pending reports whether the account was invited and has not set its password yet;
+// it cannot sign in until it does.
+func (a Account) Pending() bool { return a.PasswordHash == "" }
 
 // Name is the account holder's full name.
 func (a Account) Name() string { return strings.TrimSpace(a.FirstName + " " + a.LastName) }
@@ -65,6 +73,19 @@ type Store interface {
 	AccountByID(ctx context.Context, id int64) (Account, error)
 	// CompanyByID returns the company with the id.
 	CompanyByID(ctx context.Context, id int64) (Company, error)
+	// CompanyAccounts lists a company's accounts by name.
+	CompanyAccounts(ctx context.Context, companyID int64) ([]Account, error)
+	// CreateInvitation stores a's link token t in one transaction, first storing a
+	// itself when it is new (ID 0); it sets both IDs. A taken e-mail is errs.Conflict.
+	CreateInvitation(ctx context.Context, a *Account, t *Link) error
+	// CreateLink stores a link token and sets its ID.
+	CreateLink(ctx context.Context, t *Link) error
+	// LinkByHash returns the link token with the hash.
+	LinkByHash(ctx context.Context, hash string) (Link, error)
+	// UseLink redeems the unused token id of account accountID in one transaction:
+	// it sets the password hash, raises the account's session epoch and marks every
+	// unused token of the account used at now. A token used meanwhile is errs.NotFound.
+	UseLink(ctx context.Context, id, accountID int64, passwordHash string, now time.Time) error
 }
 
 // Passwords hashes and checks passwords; internal/auth implements it with bcrypt.
@@ -89,6 +110,8 @@ type Service struct {
 	Store     Store
 	Passwords Passwords
 	Throttle  Throttle         // nil: no slow-down
+	Mailer    Mailer           // nil: no mail is sent (see RequestPasswordReset)
+	Logger    *slog.Logger     // slog.Default() when nil; for mail that could not be sent
 	Now       func() time.Time // time.Now when nil
 }
 

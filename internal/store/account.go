@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/tportal/tportal/internal/account"
 	"github.com/tportal/tportal/internal/errs"
@@ -10,13 +11,13 @@ import (
 
 var _ account.Store = (*DB)(nil)
 
-const accountColumns = `id, company_id, email, first_name, last_name, phone, password_hash, role, created_at`
+const accountColumns = `id, company_id, email, first_name, last_name, phone, password_hash, role, created_at, session_epoch`
 
 func scanAccount(row scanner) (account.Account, error) {
 	var a account.Account
 	var company sql.NullInt64
 	var created int64
-	err := row.Scan(&a.ID, &company, &a.Email, &a.FirstName, &a.LastName, &a.Phone, &a.PasswordHash, &a.Role, &created)
+	err := row.Scan(&a.ID, &company, &a.Email, &a.FirstName, &a.LastName, &a.Phone, &a.PasswordHash, &a.Role, &created, &a.SessionEpoch)
 	a.CompanyID, a.CreatedAt = company.Int64, fromMillis(created)
 	return a, err
 }
@@ -88,4 +89,69 @@ func (s *DB) CompanyByID(ctx context.Context, id int64) (account.Company, error)
 // Companies lists every company by name, for the command line.
 func (s *DB) Companies(ctx context.Context) ([]account.Company, error) {
 	return queryAll(ctx, s, "list companies", `SELECT id, name, created_at FROM companies ORDER BY name_key`, nil, scanCompany)
+}
+
+// CompanyAccounts implements account.Store.
+func (s *DB) CompanyAccounts(ctx context.Context, companyID int64) ([]account.Account, error) {
+	return queryAll(ctx, s, "list accounts", `SELECT `+accountColumns+` FROM accounts WHERE company_id = $1
+		ORDER BY first_name, last_name, id`, []any{companyID}, scanAccount)
+}
+
+// CreateInvitation implements account.Store.
+func (s *DB) CreateInvitation(ctx context.Context, a *account.Account, t *account.Link) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if a.ID == 0 {
+			if err := s.insertAccount(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		t.AccountID = a.ID
+		return s.insertLink(ctx, tx, t)
+	})
+}
+
+// CreateLink implements account.Store.
+func (s *DB) CreateLink(ctx context.Context, t *account.Link) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.insertLink(ctx, tx, t) })
+}
+
+func (s *DB) insertLink(ctx context.Context, tx *sql.Tx, t *account.Link) error {
+	err := s.in(tx).QueryRowContext(ctx, `INSERT INTO account_tokens (account_id, purpose, token_hash, created_by, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		t.AccountID, string(t.Purpose), t.Hash, sql.NullInt64{Int64: t.CreatedBy, Valid: t.CreatedBy != 0},
+		millis(t.CreatedAt), millis(t.ExpiresAt)).Scan(&t.ID)
+	return mapErr(err, "account link")
+}
+
+// LinkByHash implements account.Store.
+func (s *DB) LinkByHash(ctx context.Context, hash string) (account.Link, error) {
+	var t account.Link
+	var by, used sql.NullInt64
+	var created, expires int64
+	err := s.q().QueryRowContext(ctx, `SELECT id, account_id, purpose, token_hash, created_by, created_at, expires_at, used_at
+		FROM account_tokens WHERE token_hash = $1`, hash).Scan(&t.ID, &t.AccountID, &t.Purpose, &t.Hash, &by, &created, &expires, &used)
+	t.CreatedBy, t.CreatedAt, t.ExpiresAt, t.UsedAt = by.Int64, fromMillis(created), fromMillis(expires), timePtr(used)
+	return t, mapErr(err, "account link")
+}
+
+// UseLink implements account.Store. The token is claimed first (used_at IS NULL in
+// the UPDATE), so of two requests racing with one link only one sets a password.
+func (s *DB) UseLink(ctx context.Context, id, accountID int64, passwordHash string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		q := s.in(tx)
+		res, err := q.ExecContext(ctx, `UPDATE account_tokens SET used_at = $1 WHERE id = $2 AND account_id = $3 AND used_at IS NULL`,
+			millis(now), id, accountID)
+		if err != nil {
+			return mapErr(err, "account link")
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errs.E(errs.NotFound, "account link %d is used already", id)
+		}
+		if _, err := q.ExecContext(ctx, `UPDATE accounts SET password_hash = $1, session_epoch = session_epoch + 1 WHERE id = $2`,
+			passwordHash, accountID); err != nil {
+			return mapErr(err, "account")
+		}
+		_, err = q.ExecContext(ctx, `UPDATE account_tokens SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL`, millis(now), accountID)
+		return mapErr(err, "account link")
+	})
 }

@@ -100,6 +100,7 @@ func (p *Pages) startSession(w http.ResponseWriter, r *http.Request, a account.A
 		return false
 	}
 	p.sessions.Put(r.Context(), sessionAccount, a.ID)
+	p.sessions.Put(r.Context(), sessionEpoch, a.SessionEpoch)
 	return true
 }
 

@@ -31,33 +31,68 @@ func (p *Pages) bookingView(r *http.Request, b booking.Booking, courses map[int6
 	return v, nil
 }
 
-// ourBookings lists the signed-in enroller's company's bookings, newest first.
+// bookingsPageSize is how many bookings "our bookings" shows at once.
+const bookingsPageSize = 25
+
+// stateOption is one choice of the status filter.
+type stateOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+// bookingsData is one page of "our bookings".
+type bookingsData struct {
+	Bookings []bookingView
+	States   []stateOption
+	State    string // the status filtered on; "" for all
+	Older    string // the link to the next (older) page; "" on the last
+	Paged    bool   // this is not the first page
+}
+
+// ourBookings lists the signed-in enroller's company's bookings, newest first, a page
+// at a time (by the list's cursor, so a booking made meanwhile neither repeats nor
+// skips one), optionally of one status.
 func (p *Pages) ourBookings(w http.ResponseWriter, r *http.Request, a account.Account) {
 	if a.Role != account.Enroller {
 		p.fail(w, r, errs.E(errs.Forbidden, "staff accounts belong to no company, so they have no bookings of their own"))
 		return
 	}
-	list, err := p.cfg.Bookings.List(r.Context(), booking.ListQuery{CompanyID: a.CompanyID, Limit: booking.MaxListLimit})
+	q := r.URL.Query()
+	data := bookingsData{State: q.Get("state"), Paged: q.Get("after") != ""}
+	lq := booking.ListQuery{CompanyID: a.CompanyID, Limit: bookingsPageSize, Cursor: q.Get("after")}
+	if data.State != "" {
+		lq.States = []booking.State{booking.State(data.State)}
+	}
+	for _, st := range booking.States {
+		data.States = append(data.States, stateOption{Value: string(st), Label: stateLabel(st), Selected: string(st) == data.State})
+	}
+	list, err := p.cfg.Bookings.List(r.Context(), lq)
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	bs := list.Bookings
+	if list.NextCursor != "" {
+		next := url.Values{"after": {list.NextCursor}}
+		if data.State != "" {
+			next.Set("state", data.State)
+		}
+		data.Older = "/bookings?" + next.Encode()
+	}
 	courses, providers, err := p.courseIndex(r)
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	views := make([]bookingView, 0, len(bs))
-	for _, b := range bs {
+	data.Bookings = make([]bookingView, 0, len(list.Bookings))
+	for _, b := range list.Bookings {
 		v, err := p.bookingView(r, b, courses, providers)
 		if err != nil {
 			p.fail(w, r, err)
 			return
 		}
-		views = append(views, v)
+		data.Bookings = append(data.Bookings, v)
 	}
-	p.render(w, r, http.StatusOK, "bookings.html", "Our bookings", views)
+	p.render(w, r, http.StatusOK, "bookings.html", "Our bookings", data)
 }
 
 // visibleBooking returns the booking in the path if the account may see it: its

@@ -92,6 +92,7 @@ type env struct {
 	bookings *booking.Service
 	accounts *account.Service
 	provider *provider
+	mail     *mailbox // the account mails (invitations, reset links)
 	acme     catalog.Provider
 	nord     catalog.Provider
 	bst, fa  catalog.Course
@@ -101,7 +102,7 @@ type env struct {
 func newEnv(t testing.TB, dialect string, throttle account.Throttle) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, db: storetest.Open(t, dialect), provider: newProvider(t)}
+	e := &env{t: t, db: storetest.Open(t, dialect), provider: newProvider(t), mail: &mailbox{}}
 	e.cat = &catalog.Service{Store: e.db, DefaultZone: "Europe/Oslo"}
 	var err error
 	if e.acme, err = e.cat.AddProvider(ctx, catalog.Provider{Name: "Acme Safety AS", Username: "acme", PasswordHash: "x",
@@ -120,7 +121,7 @@ func newEnv(t testing.TB, dialect string, throttle account.Throttle) *env {
 	e.bookings = &booking.Service{Store: e.db, Caller: providercall.BookingCaller{
 		Client: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 5 * time.Second}),
 	}}
-	e.accounts = &account.Service{Store: e.db, Passwords: &auth.Passwords{}, Throttle: throttle}
+	e.accounts = &account.Service{Store: e.db, Passwords: &auth.Passwords{}, Throttle: throttle, Mailer: e.mail}
 	sessions, stop := e.db.SessionStore(0)
 	t.Cleanup(stop)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -55,6 +55,10 @@ type Config struct {
 	// ProviderCalls makes the staff's dry calls ("Test the URL") through the same
 	// client, guard and signing as bookings; nil hides the button.
 	ProviderCalls *providercall.Client
+	// PublicURL is the portal's address as people reach it (e.g. https://portal.example),
+	// the start of the links in invitations and password reset mails. Empty: each link
+	// is built from the request's own scheme and host.
+	PublicURL string
 }
 
 // Pages is the web adapter.
@@ -119,6 +123,14 @@ func New(cfg Config) (*Pages, error) {
 	mux.HandleFunc("GET /signin", p.signInForm)
 	mux.HandleFunc("POST /signin", p.signIn)
 	mux.HandleFunc("POST /signout", p.signOut)
+	mux.HandleFunc("GET /colleagues", p.signedIn(p.colleagues))
+	mux.HandleFunc("POST /colleagues", p.signedIn(p.invite))
+	mux.HandleFunc("GET "+invitationPath, p.linkPage(account.Invitation))
+	mux.HandleFunc("POST "+invitationPath, p.setPassword(account.Invitation))
+	mux.HandleFunc("GET /forgot", p.forgotForm)
+	mux.HandleFunc("POST /forgot", p.forgot)
+	mux.HandleFunc("GET "+resetPath, p.linkPage(account.PasswordReset))
+	mux.HandleFunc("POST "+resetPath, p.setPassword(account.PasswordReset))
 	mux.HandleFunc("GET /staff", p.staffOnly(p.staffIndex))
 	mux.HandleFunc("GET /staff/providers", p.staffOnly(p.staffProviders))
 	mux.HandleFunc("GET /staff/providers/new", p.staffOnly(p.staffProviderNew))
@@ -172,8 +184,11 @@ func cacheFor(d time.Duration, next http.Handler) http.Handler {
 	})
 }
 
-// sessionAccount is the session key of the signed-in account's id.
-const sessionAccount = "account"
+// Session keys: the signed-in account's id, and its session epoch at sign-in.
+const (
+	sessionAccount = "account"
+	sessionEpoch   = "epoch"
+)
 
 type accountKey struct{}
 
@@ -183,6 +198,10 @@ func (p *Pages) withAccount(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if id := p.sessions.GetInt64(r.Context(), sessionAccount); id != 0 {
 			a, err := p.cfg.Accounts.Account(r.Context(), id)
+			if err == nil && p.sessions.GetInt64(r.Context(), sessionEpoch) != a.SessionEpoch {
+				// The password was set through a link since this session began.
+				err = errs.E(errs.NotFound, "session ended by a password change")
+			}
 			switch {
 			case err == nil:
 				r = r.WithContext(context.WithValue(r.Context(), accountKey{}, a))
