@@ -20,7 +20,7 @@ func addBooking(t *testing.T, db *store.DB, cl catalog.Class, ref, first, last, 
 	t.Helper()
 	b := booking.Booking{Reference: ref, ClassID: cl.ID, Student: booking.Person{FirstName: first, LastName: last, Email: email},
 		Enroller: booking.Person{FirstName: "Kari", LastName: "Nordmann", Email: "kari@" + strings.ToLower(company) + ".example"},
-		Company: company, State: booking.Pending, CreatedAt: at, UpdatedAt: at}
+		Company:  company, State: booking.Pending, CreatedAt: at, UpdatedAt: at}
 	if err := db.CreateBooking(context.Background(), &b, func(catalog.Class) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
