@@ -244,8 +244,9 @@ func (p *Pages) staffBooking(w http.ResponseWriter, r *http.Request, a account.A
 }
 
 // history merges what the records say about a booking into one list by time. At
-// equal times the order is the order of the records' kinds here: made, calls, state
-// changes, documents, notifications, which is the order they happen in.
+// equal times (the records keep milliseconds) the order is the order of the records'
+// kinds here: made, calls and changes, documents, notifications, which is the order
+// they happen in.
 func history(b booking.Booking, events []booking.Event, calls []providercall.Call, docs []booking.Document, notes []booking.Notification) []historyEntry {
 	who := strings.TrimSpace(b.Enroller.FirstName + " " + b.Enroller.LastName)
 	if b.Company != "" {
@@ -253,13 +254,26 @@ func history(b booking.Booking, events []booking.Event, calls []providercall.Cal
 	}
 	h := []historyEntry{{At: b.CreatedAt, What: "Booking made", Detail: "by " + who + " for " +
 		strings.TrimSpace(b.Student.FirstName+" "+b.Student.LastName)}}
-	for _, c := range slices.Backward(calls) { // the journal lists newest first
-		e := historyEntry{At: c.At, What: callTitle(c), Detail: callSummary(c), Link: "/staff/calls/" + strconv.FormatInt(c.ID, 10)}
-		e.Bad = c.Outcome == providercall.OutcomeFailed || !c.Success
-		h = append(h, e)
-	}
-	for _, ev := range events {
-		h = append(h, eventEntry(ev))
+	calls = slices.Clone(calls)
+	slices.Reverse(calls) // the journal lists newest first
+	// Calls and changes interleave; within one millisecond a call comes before the
+	// change it caused (the reserve call before the end of PENDING, a cancel call
+	// before CANCELLED or the end of a clean-up), and after any other.
+	for len(calls) > 0 || len(events) > 0 {
+		callFirst := len(events) == 0
+		if len(calls) > 0 && len(events) > 0 {
+			c, ev := calls[0], events[0]
+			callFirst = c.At.Before(ev.At) || c.At.Equal(ev.At) && causes(c, ev)
+		}
+		if callFirst {
+			c := calls[0]
+			calls = calls[1:]
+			h = append(h, historyEntry{At: c.At, What: callTitle(c), Detail: callSummary(c),
+				Link: "/staff/calls/" + strconv.FormatInt(c.ID, 10), Bad: c.Outcome == providercall.OutcomeFailed || !c.Success})
+			continue
+		}
+		h = append(h, eventEntry(events[0]))
+		events = events[1:]
 	}
 	for _, d := range docs {
 		h = append(h, historyEntry{At: d.UploadedAt, What: "Document uploaded by the provider",
@@ -275,6 +289,14 @@ func history(b booking.Booking, events []booking.Event, calls []providercall.Cal
 	}
 	slices.SortStableFunc(h, func(a, b historyEntry) int { return a.At.Compare(b.At) })
 	return h
+}
+
+// causes reports whether the change ev may be the result of the call c.
+func causes(c providercall.Call, ev booking.Event) bool {
+	if c.Kind == providercall.KindReserve {
+		return ev.From == booking.Pending
+	}
+	return ev.To == booking.Cancelled || ev.From == booking.Abandoned
 }
 
 // callTitle names a journal entry in a booking's history.
