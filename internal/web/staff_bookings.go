@@ -309,7 +309,7 @@ func callTitle(c providercall.Call) string {
 
 // callSummary says in a few words what a call got.
 func callSummary(c providercall.Call) string {
-	took := c.Latency.Round(time.Millisecond).String()
+	took := duration(c.Latency)
 	switch {
 	case c.Outcome == providercall.OutcomeFailed:
 		return "no usable answer after " + took + ": " + c.Error

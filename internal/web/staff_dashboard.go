@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/tportal/tportal/internal/account"
@@ -63,6 +64,18 @@ func (p *Pages) staffDashboard(w http.ResponseWriter, r *http.Request, _ account
 
 // Template helpers of the staff pages.
 func init() {
-	funcs["ms"] = func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	funcs["ms"] = duration
+	funcs["moment"] = func(t time.Time) string { return t.Format("2 Jan 2006 15:04:05 MST") }
 	funcs["staffSections"] = func() []staffSection { return staffSections }
+}
+
+// duration says how long a call took, to the millisecond the journal keeps.
+func duration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return "<1 ms"
+	case d < 10*time.Second:
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
 }

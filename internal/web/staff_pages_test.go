@@ -11,6 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/tportal/tportal/internal/booking"
+	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/store/storetest"
 )
 
@@ -58,6 +59,13 @@ func newStaffWorld(t testing.TB, dialect string) *staffWorld {
 	}
 	if err := e.db.CreateNotifications(ctx, []booking.Notification{{BookingID: w.cancelled.ID, Kind: "booking_cancelled",
 		To: "kari@acme.example", Subject: "Booking cancelled", Body: "Your booking was cancelled.", CreatedAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	// A call that timed out, as the journal records one (Nord has no URLs to call).
+	if err := e.db.RecordCall(ctx, providercall.Call{At: time.Now().Add(-time.Hour), ProviderID: e.nord.ID, ProviderName: e.nord.Name,
+		Kind: providercall.KindReserve, URL: "https://nord.example/reserve?externalCourseClassId=FA-1", BookingReference: "TP-OLD-1",
+		Latency: 10 * time.Second, Outcome: providercall.OutcomeFailed, Error: "no answer within 10s", RequestMethod: "GET",
+		RequestParams: "externalCourseClassId=FA-1\nstudentFirstName=REDACTED\n"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.accounts.AddStaff(ctx, "Siri", "Staff", "siri@portal.example", "correct horse battery"); err != nil {
@@ -187,12 +195,13 @@ func TestStaffPages(t *testing.T) {
 				status      int
 				want        int
 			}{
-				{"all", "", 200, 5},
+				{"all", "", 200, 6},
 				{"provider", "provider=" + itoa(e.acme.ID), 200, 5},
-				{"other provider", "provider=" + itoa(e.nord.ID), 200, 0},
+				{"other provider", "provider=" + itoa(e.nord.ID), 200, 1},
 				{"kind", "kind=cancel", 200, 1},
 				{"outcome", "outcome=answered&kind=reserve", 200, 4},
-				{"failed", "outcome=failed", 200, 0},
+				{"failed", "outcome=failed", 200, 1},
+				{"failed of a provider", "outcome=failed&provider=" + itoa(e.acme.ID), 200, 0},
 				{"booking", "booking=" + w.cancelled.Reference, 200, 2},
 				{"bad outcome", "outcome=maybe", 400, 0},
 			} {
@@ -260,6 +269,13 @@ func TestStaffPages(t *testing.T) {
 			row := p.doc.Find(`tr[data-provider="Acme Safety AS"] td.num`)
 			if row.Length() != 5 || text(row.Eq(0)) != "5" || text(row.Eq(1)) != "0" {
 				t.Errorf("Acme's answer times: %q", text(row))
+			}
+			nord := p.doc.Find(`tr[data-provider="Nord Kurs"] td.num`)
+			if text(nord.Eq(0)) != "1" || text(nord.Eq(1)) != "1" || text(nord.Eq(4)) != "10.0 s" {
+				t.Errorf("Nord's answer times: %q", text(nord))
+			}
+			if f := text(p.doc.Find(".failures")); !strings.Contains(f, "Nord Kurs") || !strings.Contains(f, "no answer within 10s") {
+				t.Errorf("failed calls: %q", f)
 			}
 			for _, s := range []string{"/staff/bookings", "/staff/calls", "/staff/notifications"} {
 				if p.doc.Find(`.sections a[href="`+s+`"]`).Length() != 1 {
