@@ -29,6 +29,8 @@ func TestBrowserStaffFindsABooking(t *testing.T) {
 		chromedp.Click(css(`.sections a[href="/staff/bookings"]`)),
 		chromedp.WaitVisible(css(`form.search.staff`)),
 		fill(`form.search.staff`, map[string]string{"q": "liv dahl"}),
+		// The value attribute is the server's: the results page has loaded.
+		chromedp.WaitVisible(css(`input#q[value="liv dahl"]`)),
 		chromedp.WaitVisible(css(`tr[data-ref="`+w.cancelled.Reference+`"]`)))
 	if n := read(t, ctx, chromedp.Text(css(`tbody`))); !strings.Contains(n, "Liv Dahl") || strings.Contains(n, "Ola Hansen") {
 		t.Errorf("searching liv dahl found %q", n)
@@ -58,6 +60,7 @@ func TestBrowserStaffFindsABooking(t *testing.T) {
 	run(t, ctx, "only failed calls",
 		chromedp.SetValue(css(`#outcome`), "failed"),
 		chromedp.Click(css(`form.search.staff button[type=submit]`)),
+		chromedp.WaitReady(css(`#outcome option[value="failed"][selected]`)),
 		chromedp.WaitVisible(css(`p.count`)))
 	if got := read(t, ctx, chromedp.Text(css(`p.count`))); got != "No calls found." {
 		t.Errorf("failed calls of Acme: %q", got)
