@@ -184,6 +184,14 @@ func TestStaffPages(t *testing.T) {
 					}
 				})
 			}
+			p := w.staff.get("/staff/bookings/" + w.reserved.Reference)
+			doc, ok := p.doc.Find(`.history a[href*="/documents/"]`).Attr("href")
+			if !ok {
+				t.Fatal("the history does not link to the certificate")
+			}
+			if d := w.staff.get(doc); d.status != http.StatusOK || d.body != "%PDF-1.4 certificate" {
+				t.Errorf("the certificate from the history: %d %q", d.status, d.body)
+			}
 			if p := w.staff.get("/staff/bookings/nonesuch"); p.status != http.StatusNotFound {
 				t.Errorf("unknown booking: %d", p.status)
 			}
