@@ -124,7 +124,7 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	portalAPI := &portalapi.API{Catalog: cat, Bookings: bookings, Tokens: &auth.TokenAuth{Store: db}}
 	sessions, stopSessions := db.SessionStore(5 * time.Minute)
 	pages, err := web.New(web.Config{
-		Catalog: cat, Bookings: bookings, Sessions: sessions, Logger: logger, ProviderCalls: caller.Client,
+		Catalog: cat, Bookings: bookings, Sessions: sessions, Logger: logger, ProviderCalls: caller.Client, Staff: db,
 		Accounts:      &account.Service{Store: db, Passwords: &auth.Passwords{}, Throttle: &auth.SignInThrottle{}},
 		SecureCookies: c.secureCookies, TrustForwarded: c.trustForwarded,
 	})

@@ -243,6 +243,7 @@ func (c *Client) do(ctx context.Context, kind Kind, t Target, tmpl string, param
 		return refuse(err)
 	}
 	rec.URL = RedactURL(raw)
+	rec.RequestMethod, rec.RequestParams = http.MethodGet, RequestParams(params)
 	u, err := url.Parse(raw)
 	if err != nil {
 		return refuse(err)
@@ -275,6 +276,7 @@ func (c *Client) do(ctx context.Context, kind Kind, t Target, tmpl string, param
 	}
 	defer resp.Body.Close()
 	rec.HTTPStatus = resp.StatusCode
+	rec.AnswerContentType = resp.Header.Get("Content-Type")
 
 	limit := c.o.MaxBodyBytes
 	if resp.ContentLength > limit {
@@ -289,6 +291,7 @@ func (c *Client) do(ctx context.Context, kind Kind, t Target, tmpl string, param
 		}
 		return fail("provider broke off its answer: "+unwrapURLError(err).Error(), err)
 	}
+	rec.AnswerBody, rec.AnswerTruncated = answerExcerpt(body)
 	if int64(len(body)) > limit {
 		return fail("answer larger than "+formatBytes(limit), nil)
 	}

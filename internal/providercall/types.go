@@ -88,6 +88,7 @@ const (
 
 // Call is one journal entry.
 type Call struct {
+	ID           int64 // the journal's id, once stored
 	At           time.Time
 	ProviderID   int64
 	ProviderName string
@@ -101,6 +102,17 @@ type Call struct {
 	Outcome          Outcome
 	Success          bool   // answered and successful (reserve) or cancelled (cancel)
 	Error            string // a clear human-readable reason when the call failed
+
+	// The request as sent, for staff reading the journal: the method and each
+	// parameter as a "name=value" line, personal data and secret-looking values
+	// redacted as in URL (see RequestParams).
+	RequestMethod string
+	RequestParams string
+	// The answer as received: its Content-Type and the first JournalBodyBytes of
+	// its body (as text; AnswerTruncated when there was more).
+	AnswerContentType string
+	AnswerBody        string
+	AnswerTruncated   bool
 }
 
 // Journal stores calls. The storage layer implements it.

@@ -125,7 +125,7 @@ func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Boo
 		if err != nil {
 			return mapErr(err, "booking "+ref)
 		}
-		held := b.State.HoldsSeat()
+		held, before := b.State.HoldsSeat(), b
 		if err := fn(&b); err != nil {
 			return err
 		}
@@ -149,7 +149,10 @@ func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Boo
 		_, err = s.in(tx).ExecContext(ctx, `UPDATE bookings SET state = $1, provider_reference = $2, message = $3,
 			completion_date = $4, cleanup_pending = $5, updated_at = $6 WHERE id = $7`,
 			string(b.State), b.ProviderReference, b.Message, b.CompletionDate, b.CleanupPending, millis(b.UpdatedAt), b.ID)
-		return mapErr(err, "update booking "+ref)
+		if err != nil {
+			return mapErr(err, "update booking "+ref)
+		}
+		return s.recordEvent(ctx, tx, before, b) // the history, in the same transaction (staff.go)
 	})
 	return b, err
 }

@@ -255,7 +255,7 @@ func TestLinksUsePublicURL(t *testing.T) {
 	e.client().signUp("Acme Industri AS", "kari@acme.example")
 	sessions, stop := e.db.SessionStore(0)
 	t.Cleanup(stop)
-	pages, err := web.New(web.Config{Catalog: e.cat, Bookings: e.bookings, Accounts: e.accounts, Sessions: sessions,
+	pages, err := web.New(web.Config{Catalog: e.cat, Bookings: e.bookings, Accounts: e.accounts, Sessions: sessions, Staff: e.db,
 		PublicURL: "https://portal.example/", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -119,13 +119,13 @@ func newEnv(t testing.TB, dialect string, throttle account.Throttle) *env {
 		t.Fatal(err)
 	}
 	e.bookings = &booking.Service{Store: e.db, Caller: providercall.BookingCaller{
-		Client: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 5 * time.Second}),
+		Client: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 5 * time.Second, Journal: e.db}),
 	}}
 	e.accounts = &account.Service{Store: e.db, Passwords: &auth.Passwords{}, Throttle: throttle, Mailer: e.mail}
 	sessions, stop := e.db.SessionStore(0)
 	t.Cleanup(stop)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, err := web.New(web.Config{Catalog: e.cat, Bookings: e.bookings, Accounts: e.accounts, Sessions: sessions, Logger: logger,
+	pages, err := web.New(web.Config{Catalog: e.cat, Bookings: e.bookings, Accounts: e.accounts, Sessions: sessions, Staff: e.db, Logger: logger,
 		ProviderCalls: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 5 * time.Second})})
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,8 @@ type staffSection struct {
 // page registers its own routes; it adds itself here so the index links to it.
 var staffSections []staffSection
 
-// staffIndex is the start page of portal staff.
-func (p *Pages) staffIndex(w http.ResponseWriter, r *http.Request, _ account.Account) {
-	p.render(w, r, http.StatusOK, "staff.html", "Staff", staffSections)
+// staffIndex is the start page of portal staff: the dashboard (staff_dashboard.go),
+// which links to the sections.
+func (p *Pages) staffIndex(w http.ResponseWriter, r *http.Request, a account.Account) {
+	p.staffDashboard(w, r, a)
 }

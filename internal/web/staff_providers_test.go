@@ -97,7 +97,7 @@ func TestStaffPagesAreStaffOnly(t *testing.T) {
 	staff := e.catalogStaff("siri@portal.example")
 	index := staff.get("/staff")
 	for _, link := range []string{"/staff/providers", "/staff/courses"} {
-		if index.doc.Find(`main a[href="`+link+`"]`).Length() != 1 {
+		if index.doc.Find(`main a[href="`+link+`"]`).Length() < 1 {
 			t.Errorf("the staff index does not link to %s", link)
 		}
 	}

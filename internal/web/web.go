@@ -43,6 +43,9 @@ type Config struct {
 	Accounts *account.Service
 	// Sessions stores the sessions; store.DB.SessionStore gives the database's.
 	Sessions scs.Store
+	// Staff is what the staff pages read: the booking search, the history of a
+	// booking, the call journal, notifications; store.DB implements it. Required.
+	Staff StaffStore
 	// SecureCookies marks the session cookie Secure: set it whenever the pages are
 	// reached over HTTPS (directly or through a proxy).
 	SecureCookies bool
@@ -77,6 +80,9 @@ func New(cfg Config) (*Pages, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Staff == nil {
+		return nil, errors.New("web: Config.Staff is required (store.DB implements it)")
 	}
 	p := &Pages{cfg: cfg, templates: map[string]*template.Template{}}
 	pages, err := fs.Glob(files, "templates/*.html")
@@ -144,6 +150,11 @@ func New(cfg Config) (*Pages, error) {
 	mux.HandleFunc("POST /staff/courses", p.staffOnly(p.staffCourseCreate))
 	mux.HandleFunc("GET /staff/courses/{id}", p.staffOnly(p.staffCourse))
 	mux.HandleFunc("POST /staff/courses/{id}", p.staffOnly(p.staffCourseSave))
+	mux.HandleFunc("GET /staff/bookings", p.staffOnly(p.staffBookings))
+	mux.HandleFunc("GET /staff/bookings/{ref}", p.staffOnly(p.staffBooking))
+	mux.HandleFunc("GET /staff/calls", p.staffOnly(p.staffCalls))
+	mux.HandleFunc("GET /staff/calls/{id}", p.staffOnly(p.staffCall))
+	mux.HandleFunc("GET /staff/notifications", p.staffOnly(p.staffNotifications))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errs.E(errs.NotFound, "there is no page at %s", r.URL.Path))
 	})
