@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tportal/tportal/internal/gateway/certificate/certtest"
+	"github.com/tportal/tportal/internal/gateway/gwstore"
 	"github.com/tportal/tportal/internal/gateway/gwstore/gwstoretest"
 	"github.com/tportal/tportal/tpclient"
 )
@@ -143,6 +144,23 @@ func (e *gatewayE2E) portalSeats(externalID string) float64 {
 		return -1
 	}
 	return c["availableSeats"].(float64)
+}
+
+// gatewayQueueIdle reports whether the gateway's job queue has nothing left to do:
+// no confirmation, catalogue push or outcome waiting or running. The test reads the
+// gateway's database for it, as an operator would; it has no command of its own.
+func (e *gatewayE2E) gatewayQueueIdle() bool {
+	e.t.Helper()
+	db, err := gwstore.Open(context.Background(), e.gwDB)
+	if err != nil {
+		e.t.Fatalf("open the gateway's database: %v", err)
+	}
+	defer db.Close()
+	var waiting int
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM river_job WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled')`).Scan(&waiting); err != nil {
+		e.t.Fatalf("count the gateway's jobs: %v", err)
+	}
+	return waiting == 0
 }
 
 // gatewayBooking returns the gateway's booking for the portal's reference.
@@ -300,7 +318,10 @@ func testGatewayAndPortal(t *testing.T, gatewayDialect string) {
 	}
 
 	// Reconcile: a seat count changed at the portal behind the gateway's back is
-	// reported by --dry-run, which changes nothing, and repaired without it.
+	// reported by --dry-run, which changes nothing, and repaired without it. The
+	// gateway's own pushes must have landed first, or a late one would repair the
+	// drift before reconcile sees it.
+	poll(t, 20*time.Second, "the gateway's job queue is idle", e.gatewayQueueIdle)
 	three := 3
 	if _, err := e.sdk.UpdateClass(context.Background(), "BST", tpclient.ClassUpdate{ExternalID: "OSL-W40", AvailableSeats: &three}); err != nil {
 		t.Fatal(err)
