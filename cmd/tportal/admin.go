@@ -139,12 +139,8 @@ func adminProviderAdd() adminCommand {
 			fs.StringVar(&p.CancelURL, "cancel-url", "", "the provider's cancel URL (may be a template)")
 		},
 		run: func(ctx context.Context, env adminEnv) error {
-			password, hash, err := auth.NewPassword()
+			p, password, err := env.cat.RegisterProvider(ctx, p)
 			if err != nil {
-				return err
-			}
-			p.PasswordHash = hash
-			if p, err = env.cat.AddProvider(ctx, p); err != nil {
 				return err
 			}
 			fmt.Fprintf(env.out, "provider %q added (id %d)\nusername: %s\npassword: %s\n", p.Name, p.ID, p.Username, password)
@@ -202,22 +198,24 @@ func adminProviderSet() adminCommand {
 					ch.Secret = opt["secret"]
 				}
 			})
+			// The other changes first, so a refused one makes no password; the
+			// password is the catalogue's rotation rule, as on the staff pages.
+			var p catalog.Provider
 			var password string
-			if newPassword {
-				var hash string
-				var err error
-				if password, hash, err = auth.NewPassword(); err != nil {
+			var err error
+			if ch != (catalog.ProviderChange{}) || !newPassword {
+				if p, err = env.cat.ChangeProvider(ctx, username, ch); err != nil {
 					return err
 				}
-				ch.PasswordHash = &hash
 			}
-			p, err := env.cat.ChangeProvider(ctx, username, ch)
-			if err != nil {
-				return err
+			if newPassword {
+				if p, password, err = env.cat.RotateProviderPassword(ctx, username); err != nil {
+					return err
+				}
 			}
 			fmt.Fprintf(env.out, "provider %q updated\n", p.Username)
 			if password != "" {
-				fmt.Fprintf(env.out, "new password: %s\n", password)
+				fmt.Fprintf(env.out, "new password: %s\nThe old password no longer works; the new one is shown only now.\n", password)
 			}
 			return nil
 		},

@@ -142,6 +142,7 @@ func newCatalog(db *store.DB, c serveConfig) *catalog.Service {
 	return &catalog.Service{
 		Store:       db,
 		DefaultZone: c.defaultTimeZone,
+		NewPassword: auth.NewPassword,
 		CheckURL: func(kind, u string) error {
 			if err := providercall.CheckTemplate(providercall.Kind(kind), u, allow); err != nil {
 				return errors.New(providercall.Reason(err))

@@ -37,12 +37,59 @@ func (s *Service) AddProvider(ctx context.Context, p Provider) (Provider, error)
 	return p, nil
 }
 
+// RegisterProvider creates a provider account with a new generated password and
+// returns the password: the only time it is known, since only its hash is stored.
+// p.PasswordHash is ignored.
+func (s *Service) RegisterProvider(ctx context.Context, p Provider) (Provider, string, error) {
+	password, hash, err := s.newPassword()
+	if err != nil {
+		return Provider{}, "", err
+	}
+	p.PasswordHash = hash
+	if p, err = s.AddProvider(ctx, p); err != nil {
+		return Provider{}, "", err
+	}
+	return p, password, nil
+}
+
+// RotateProviderPassword gives the provider with the username a new generated
+// password and returns it, once. The old password stops working at once, on every
+// instance: the authenticator reads the stored hash on every call, and its cache of
+// verified passwords is keyed on that hash. Unknown is errs.NotFound.
+func (s *Service) RotateProviderPassword(ctx context.Context, username string) (Provider, string, error) {
+	password, hash, err := s.newPassword()
+	if err != nil {
+		return Provider{}, "", err
+	}
+	p, err := s.Store.ModifyProvider(ctx, username, func(p *Provider) error {
+		p.PasswordHash = hash
+		return nil
+	})
+	if errs.Is(err, errs.NotFound) {
+		return Provider{}, "", errs.E(errs.NotFound, "no provider with username %q", username)
+	}
+	if err != nil {
+		return Provider{}, "", err
+	}
+	return p, password, nil
+}
+
+// newPassword makes a password with NewPassword.
+func (s *Service) newPassword() (password, hash string, err error) {
+	if s.NewPassword == nil {
+		return "", "", errs.E(errs.Internal, "catalog: Service.NewPassword is not set")
+	}
+	return s.NewPassword()
+}
+
 // ProviderChange lists what ChangeProvider changes; nil fields stay as they are.
 type ProviderChange struct {
-	Name         *string
-	ReserveURL   *string
-	CancelURL    *string
-	Secret       *string
+	Name       *string
+	ReserveURL *string
+	CancelURL  *string
+	Secret     *string
+	// PasswordHash sets a hash of a chosen password (the demo's known one);
+	// RotateProviderPassword is the rule for a new one.
 	PasswordHash *string
 }
 

@@ -68,6 +68,11 @@ type Service struct {
 	// ClassCancelled is told about a cancelled class that has bookings, to tell its
 	// enrollers; nil tells nobody.
 	ClassCancelled func(ctx context.Context, c Class) error
+	// NewPassword makes a provider's API password and its slow hash, for
+	// RegisterProvider and RotateProviderPassword; auth.NewPassword is the one. The
+	// catalogue cannot import internal/auth (auth reads providers from it), hence the
+	// field. Nil makes those two fail with errs.Internal.
+	NewPassword func() (password, hash string, err error)
 }
 
 // keepCancelled returns KeepCancelled or its default.

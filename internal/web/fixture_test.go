@@ -103,7 +103,7 @@ func newEnv(t testing.TB, dialect string, throttle account.Throttle) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, db: storetest.Open(t, dialect), provider: newProvider(t), mail: &mailbox{}}
-	e.cat = &catalog.Service{Store: e.db, DefaultZone: "Europe/Oslo"}
+	e.cat = &catalog.Service{Store: e.db, DefaultZone: "Europe/Oslo", NewPassword: auth.NewPassword}
 	var err error
 	if e.acme, err = e.cat.AddProvider(ctx, catalog.Provider{Name: "Acme Safety AS", Username: "acme", PasswordHash: "x",
 		ReserveURL: e.provider.srv.URL + "/reserve", CancelURL: e.provider.srv.URL + "/cancel"}); err != nil {

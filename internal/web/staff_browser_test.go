@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,6 +49,18 @@ func TestBrowserStaffProviderAndCourse(t *testing.T) {
 	stored, err := e.db.ProviderByUsername(context.Background(), username)
 	if err != nil || bcrypt.CompareHashAndPassword([]byte(stored.PasswordHash), []byte(password)) != nil {
 		t.Fatalf("the credentials shown (%q, %q) are not the stored ones: %v", username, password, err)
+	}
+	if u := read(t, ctx, chromedp.Location()); !strings.HasSuffix(u, "/staff/providers/"+strconv.FormatInt(stored.ID, 10)+"/credentials") {
+		t.Errorf("the credentials are shown at %s, not after a redirect to their page", u)
+	}
+	run(t, ctx, "reload the credentials page",
+		chromedp.Reload(),
+		chromedp.WaitVisible(css("#cred-gone")))
+	if page := read(t, ctx, chromedp.Text(css("main"))); strings.Contains(page, password) {
+		t.Error("the reloaded credentials page shows the password again")
+	}
+	if again, _ := e.db.ProviderByUsername(context.Background(), username); again.PasswordHash != stored.PasswordHash {
+		t.Error("reloading the credentials page changed the password")
 	}
 
 	run(t, ctx, "open the provider and test its URL",

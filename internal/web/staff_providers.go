@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tportal/tportal/internal/account"
-	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/providercall"
@@ -92,15 +91,29 @@ func formProblems(err error, fields []string, conflictField string) (map[string]
 	return byField, rest
 }
 
-// credentials is the page that shows a provider's password, once.
+// credentials is the page that shows a provider's password, once: Password is empty
+// when it was shown already (or never made in this session).
 type credentials struct {
 	Provider catalog.Provider
 	Password string
-	New      bool // a new provider rather than rotated credentials
 }
 
-// staffProviderCreate adds a provider and shows its credentials once: the password is
-// generated here, only its hash is stored, and the page is not cached.
+// passwordKey names the session value that keeps a provider's new password until its
+// credentials page shows it.
+func passwordKey(id int64) string { return "provider-password/" + strconv.FormatInt(id, 10) }
+
+// showPasswordOnce keeps a provider's new password in the session and sends the
+// browser on (303) to the credentials page, which shows it once. The answer to the
+// POST is never the password itself, so reloading or going back neither posts the
+// form again nor shows the password again.
+func (p *Pages) showPasswordOnce(w http.ResponseWriter, r *http.Request, pr catalog.Provider, password, flash string) {
+	p.sessions.Put(r.Context(), passwordKey(pr.ID), password)
+	p.flash(r, flash)
+	http.Redirect(w, r, "/staff/providers/"+strconv.FormatInt(pr.ID, 10)+"/credentials", http.StatusSeeOther)
+}
+
+// staffProviderCreate adds a provider with a generated password (catalog
+// RegisterProvider) and shows its credentials once.
 func (p *Pages) staffProviderCreate(w http.ResponseWriter, r *http.Request, _ account.Account) {
 	v, ok := p.readForm(w, r, providerFields)
 	if !ok {
@@ -109,13 +122,8 @@ func (p *Pages) staffProviderCreate(w http.ResponseWriter, r *http.Request, _ ac
 	if v["username"] == "" {
 		v["username"] = catalog.UsernameFor(v["name"])
 	}
-	password, hash, err := auth.NewPassword()
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	pr, err := p.cfg.Catalog.AddProvider(r.Context(), catalog.Provider{Name: v["name"], Username: v["username"],
-		ReserveURL: v["reserve-url"], CancelURL: v["cancel-url"], Secret: v["secret"], PasswordHash: hash})
+	pr, password, err := p.cfg.Catalog.RegisterProvider(r.Context(), catalog.Provider{Name: v["name"], Username: v["username"],
+		ReserveURL: v["reserve-url"], CancelURL: v["cancel-url"], Secret: v["secret"]})
 	if err != nil {
 		if errs.CodeOf(err) == errs.Internal {
 			p.fail(w, r, err)
@@ -126,7 +134,19 @@ func (p *Pages) staffProviderCreate(w http.ResponseWriter, r *http.Request, _ ac
 		p.render(w, r, errs.HTTPStatus(err), "staff_providers_new.html", "New provider", form)
 		return
 	}
-	p.render(w, r, http.StatusOK, "staff_providers_credentials.html", "Credentials of "+pr.Name, credentials{Provider: pr, Password: password, New: true})
+	p.showPasswordOnce(w, r, pr, password, "Added the provider "+pr.Name+".")
+}
+
+// staffProviderCredentials shows the password kept by showPasswordOnce and forgets
+// it; shown again, the page says the password is gone and offers a new one. The
+// security headers keep every page out of caches (Cache-Control: no-store).
+func (p *Pages) staffProviderCredentials(w http.ResponseWriter, r *http.Request, _ account.Account) {
+	pr, ok := p.provider(w, r)
+	if !ok {
+		return
+	}
+	password := p.sessions.PopString(r.Context(), passwordKey(pr.ID))
+	p.render(w, r, http.StatusOK, "staff_providers_credentials.html", "Credentials of "+pr.Name, credentials{Provider: pr, Password: password})
 }
 
 // providerPage is the data of a provider's page: the form to change it, and the
@@ -222,23 +242,19 @@ func (p *Pages) staffProviderSave(w http.ResponseWriter, r *http.Request, _ acco
 	http.Redirect(w, r, "/staff/providers/"+strconv.FormatInt(pr.ID, 10), http.StatusSeeOther)
 }
 
-// staffProviderRotate gives a provider a new password, shown once; the old one stops
-// working at once.
+// staffProviderRotate gives a provider a new password (catalog
+// RotateProviderPassword), shown once; the old one stops working at once.
 func (p *Pages) staffProviderRotate(w http.ResponseWriter, r *http.Request, _ account.Account) {
 	pr, ok := p.provider(w, r)
 	if !ok {
 		return
 	}
-	password, hash, err := auth.NewPassword()
+	pr, password, err := p.cfg.Catalog.RotateProviderPassword(r.Context(), pr.Username)
 	if err != nil {
 		p.fail(w, r, err)
 		return
 	}
-	if pr, err = p.cfg.Catalog.ChangeProvider(r.Context(), pr.Username, catalog.ProviderChange{PasswordHash: &hash}); err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	p.render(w, r, http.StatusOK, "staff_providers_credentials.html", "Credentials of "+pr.Name, credentials{Provider: pr, Password: password})
+	p.showPasswordOnce(w, r, pr, password, "New password made for "+pr.Name+"; the old one no longer works.")
 }
 
 // staffProviderTest makes a dry call to the provider's reserve URL as it is stored,

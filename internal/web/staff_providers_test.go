@@ -72,6 +72,7 @@ func TestStaffPagesAreStaffOnly(t *testing.T) {
 	paths := []struct{ method, path string }{
 		{"GET", "/staff/providers"}, {"GET", "/staff/providers/new"}, {"POST", "/staff/providers"},
 		{"GET", "/staff/providers/" + id}, {"POST", "/staff/providers/" + id}, {"POST", "/staff/providers/" + id + "/rotate"},
+		{"GET", "/staff/providers/" + id + "/credentials"},
 		{"POST", "/staff/providers/" + id + "/test"},
 		{"GET", "/staff/courses"}, {"GET", "/staff/courses/new"}, {"POST", "/staff/courses"},
 		{"GET", "/staff/courses/" + itoa(e.bst.ID)}, {"POST", "/staff/courses/" + itoa(e.bst.ID)},
@@ -166,17 +167,37 @@ func TestStaffProviders(t *testing.T) {
 			}
 		}
 
-		// Created: the credentials are shown once, and are the stored ones.
+		// Created: the POST is answered with a redirect (303) to the credentials page,
+		// which shows the stored password once; a reload shows it no more.
 		tp := newTestProvider(t)
 		p := staff.post("/staff/providers", url.Values{"name": {"Bergen Kurs AS"}, "reserve-url": {tp.srv.URL + "/reserve"},
 			"cancel-url": {tp.srv.URL + "/cancel"}, "secret": {"s3cret-s3cret"}})
+		if p.status != http.StatusSeeOther || p.doc.Find("#cred-password").Length() != 0 {
+			t.Fatalf("create: status %d, want 303 without the password: %s", p.status, text(p.doc.Find("main")))
+		}
+		credsPath := p.header.Get("Location")
+		p = staff.get(credsPath)
 		username, password := text(p.doc.Find("#cred-username")), text(p.doc.Find("#cred-password"))
-		if p.status != http.StatusOK || username != "bergen-kurs-as" || len(password) < 20 {
-			t.Fatalf("create: status %d, username %q, password %q: %s", p.status, username, password, text(p.doc.Find("main")))
+		if p.status != http.StatusOK || username != "bergen-kurs-as" || len(password) < 20 || !strings.Contains(text(p.doc.Find(".flash")), "Added the provider Bergen Kurs AS") {
+			t.Fatalf("credentials after create: status %d, username %q, password %q: %s", p.status, username, password, text(p.doc.Find("main")))
 		}
 		bergen, err := e.db.ProviderByUsername(ctx, username)
 		if err != nil || bcrypt.CompareHashAndPassword([]byte(bergen.PasswordHash), []byte(password)) != nil || bergen.Secret != "s3cret-s3cret" {
 			t.Fatalf("stored provider %+v, %v: the shown password does not match", bergen, err)
+		}
+		if credsPath != "/staff/providers/"+itoa(bergen.ID)+"/credentials" {
+			t.Errorf("create redirects to %q", credsPath)
+		}
+		if providers, _ := e.cat.Providers(ctx); len(providers) != 3 {
+			t.Errorf("%d providers after one create, want 3", len(providers))
+		}
+		again := staff.get(credsPath)
+		if again.status != http.StatusOK || strings.Contains(again.body, password) || again.doc.Find("#cred-password").Length() != 0 ||
+			again.doc.Find("#cred-gone").Length() != 1 || again.doc.Find(".flash").Length() != 0 {
+			t.Errorf("reloaded credentials page: status %d: %s", again.status, text(again.doc.Find("main")))
+		}
+		if unchanged, _ := e.db.ProviderByUsername(ctx, username); unchanged.PasswordHash != bergen.PasswordHash {
+			t.Error("reloading the credentials page made a new password")
 		}
 		page := staff.get("/staff/providers/" + itoa(bergen.ID))
 		if strings.Contains(page.body, password) || strings.Contains(page.body, "s3cret-s3cret") {
@@ -186,14 +207,34 @@ func TestStaffProviders(t *testing.T) {
 		if row := list.doc.Find(`tr[data-provider="bergen-kurs-as"]`); !strings.Contains(text(row), "yes") || !strings.Contains(text(row), tp.srv.URL) {
 			t.Errorf("the list shows %q", text(row))
 		}
+		// Another staff member's session never sees it.
+		other := e.catalogStaff("ola@portal.example")
+		if p := other.get(credsPath); strings.Contains(p.body, password) || p.doc.Find("#cred-password").Length() != 0 {
+			t.Error("another session saw the password")
+		}
 
-		// Rotated: a new password, the old one stops working.
+		// Rotated: a 303 to the credentials page, a new password shown once, the old
+		// one stops working; a password kept for one provider is not shown on another's page.
 		p = staff.post("/staff/providers/"+itoa(bergen.ID)+"/rotate", nil)
+		if p.status != http.StatusSeeOther || p.header.Get("Location") != credsPath || p.doc.Find("#cred-password").Length() != 0 {
+			t.Fatalf("rotate: status %d, Location %q", p.status, p.header.Get("Location"))
+		}
+		p = staff.get(credsPath)
 		rotated := text(p.doc.Find("#cred-password"))
 		bergen, _ = e.db.ProviderByUsername(ctx, username)
-		if p.status != http.StatusOK || rotated == password || bcrypt.CompareHashAndPassword([]byte(bergen.PasswordHash), []byte(rotated)) != nil ||
-			bcrypt.CompareHashAndPassword([]byte(bergen.PasswordHash), []byte(password)) == nil {
-			t.Errorf("rotate: status %d, new password %q", p.status, rotated)
+		if p.status != http.StatusOK || rotated == "" || rotated == password || bcrypt.CompareHashAndPassword([]byte(bergen.PasswordHash), []byte(rotated)) != nil ||
+			bcrypt.CompareHashAndPassword([]byte(bergen.PasswordHash), []byte(password)) == nil || !strings.Contains(text(p.doc.Find(".flash")), "old one no longer works") {
+			t.Errorf("rotate: status %d, new password %q: %s", p.status, rotated, text(p.doc.Find("main")))
+		}
+		if again := staff.get(credsPath); strings.Contains(again.body, rotated) || again.doc.Find("#cred-gone").Length() != 1 {
+			t.Error("the rotated password was shown twice")
+		}
+		staff.post("/staff/providers/"+itoa(bergen.ID)+"/rotate", nil)
+		if acme := staff.get("/staff/providers/" + itoa(e.acme.ID) + "/credentials"); acme.doc.Find("#cred-password").Length() != 0 {
+			t.Error("another provider's credentials page shows bergen's new password")
+		}
+		if p := staff.get(credsPath); p.doc.Find("#cred-password").Length() != 1 {
+			t.Error("bergen's password kept for its page was lost to another provider's page")
 		}
 
 		// The URL test makes one dry call, signed, marked, and shows the answer.

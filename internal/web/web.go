@@ -144,6 +144,7 @@ func New(cfg Config) (*Pages, error) {
 	mux.HandleFunc("GET /staff/providers/{id}", p.staffOnly(p.staffProvider))
 	mux.HandleFunc("POST /staff/providers/{id}", p.staffOnly(p.staffProviderSave))
 	mux.HandleFunc("POST /staff/providers/{id}/rotate", p.staffOnly(p.staffProviderRotate))
+	mux.HandleFunc("GET /staff/providers/{id}/credentials", p.staffOnly(p.staffProviderCredentials))
 	mux.HandleFunc("POST /staff/providers/{id}/test", p.staffOnly(p.staffProviderTest))
 	mux.HandleFunc("GET /staff/courses", p.staffOnly(p.staffCourses))
 	mux.HandleFunc("GET /staff/courses/new", p.staffOnly(p.staffCourseNew))
