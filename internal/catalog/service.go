@@ -62,6 +62,9 @@ type Service struct {
 	// ClassCancelled is told about a cancelled class that has bookings, to tell its
 	// enrollers; nil tells nobody.
 	ClassCancelled func(ctx context.Context, c Class) error
+	// ClassUpdated is told about every class a provider's update changed, before and
+	// after, to send its bookings' people the new schedule; nil tells nobody.
+	ClassUpdated func(ctx context.Context, before, after Class) error
 }
 
 // keepCancelled returns KeepCancelled or its default.
@@ -150,7 +153,9 @@ func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID 
 	if err != nil {
 		return Class{}, err
 	}
-	return s.modifyClass(ctx, course, *f.ExternalID, func(c *Class) error {
+	var before Class
+	after, err := s.modifyClass(ctx, course, *f.ExternalID, func(c *Class) error {
+		before = *c
 		if c.Cancelled() {
 			return errs.E(errs.Conflict, "class %q is cancelled; restore it with restoreClass before updating it", c.ExternalID)
 		}
@@ -163,6 +168,13 @@ func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID 
 		c.UpdatedAt = s.now()
 		return nil
 	})
+	if err == nil && s.ClassUpdated != nil {
+		// As with ClassCancelled, the update stands even if the messages fail.
+		if err := s.ClassUpdated(ctx, before, after); err != nil {
+			slog.ErrorContext(ctx, "class updated, but its bookings' people could not be told", "class", after.ID, "err", err)
+		}
+	}
+	return after, err
 }
 
 // CancelClass cancels a published class. A class nobody ever booked is deleted at once;
