@@ -47,8 +47,12 @@ type Config struct {
 	// TrustForwarded takes the client address for the sign-in slow-down from
 	// X-Forwarded-For, behind a reverse proxy.
 	TrustForwarded bool
-	Logger         *slog.Logger     // slog.Default() when nil
-	Now            func() time.Time // time.Now when nil
+	// Outbox is the mail outbox the staff read at /staff/outbox; nil hides the page.
+	Outbox Outbox
+	// MailDelivered says an SMTP server sends the outbox (the page says so).
+	MailDelivered bool
+	Logger        *slog.Logger     // slog.Default() when nil
+	Now           func() time.Time // time.Now when nil
 }
 
 // Pages is the web adapter.
@@ -114,6 +118,9 @@ func New(cfg Config) (*Pages, error) {
 	mux.HandleFunc("POST /signin", p.signIn)
 	mux.HandleFunc("POST /signout", p.signOut)
 	mux.HandleFunc("GET /staff", p.staffOnly(p.staffIndex))
+	mux.HandleFunc("GET /staff/outbox", p.staffOnly(p.staffOutbox))
+	mux.HandleFunc("GET /staff/outbox/{id}", p.staffOnly(p.staffOutboxMessage))
+	mux.HandleFunc("GET /staff/outbox/{id}/invitation.ics", p.staffOnly(p.staffOutboxCalendar))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errs.E(errs.NotFound, "there is no page at %s", r.URL.Path))
 	})
