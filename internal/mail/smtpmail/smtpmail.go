@@ -33,7 +33,8 @@ type Sender struct {
 //	smtp://host:port?starttls=none                      no TLS (a relay on localhost)
 //	smtps://user:password@host:port                     TLS from the start (port 465)
 //
-// With a user name the client authenticates with the best mechanism the server offers.
+// With a user name the client authenticates with the best mechanism the server offers;
+// PLAIN and LOGIN, which show the password, only over TLS.
 func New(smtpURL, from string, timeout time.Duration) (*Sender, error) {
 	u, err := url.Parse(smtpURL)
 	if err != nil || u.Host == "" || (u.Scheme != "smtp" && u.Scheme != "smtps") {
