@@ -251,7 +251,9 @@ func TestAccountMails(t *testing.T) {
 		bodyHas             []string
 	}{
 		{"password reset", mail.KindPasswordReset, "Set a new password for Trainingportal",
-			func(m *mail.AccountMails) error { return m.SendPasswordReset(context.Background(), to, "/reset?token=abc") },
+			func(m *mail.AccountMails) error {
+				return m.SendPasswordReset(context.Background(), to, "/reset?token=abc")
+			},
 			[]string{"Hello Kari Nordmann", "https://portal.example/reset?token=abc", "ignore this mail"}},
 		{"invitation", mail.KindInvitation, "Your invitation to Trainingportal",
 			func(m *mail.AccountMails) error {
