@@ -4,116 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net"
 	netmail "net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/mail"
 	"github.com/tportal/tportal/internal/mail/smtpmail"
+	"github.com/tportal/tportal/internal/mail/smtptest"
 )
-
-// received is one message the test server accepted.
-type received struct {
-	from, user string
-	to         []string
-	data       []byte
-}
-
-// server is a real SMTP server (go-smtp) on a loopback port that keeps what it
-// receives; with a user it requires AUTH PLAIN with that user and password.
-type server struct {
-	addr           string
-	user, password string
-	refuse         string // a recipient it refuses
-
-	mu   sync.Mutex
-	msgs []received
-}
-
-func startServer(t *testing.T, user, password string) *server {
-	t.Helper()
-	s := &server{user: user, password: password}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }))
-	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.addr = ln.Addr().String()
-	go srv.Serve(ln) //nolint:errcheck // ends with Close
-	t.Cleanup(func() { srv.Close() })
-	return s
-}
-
-func (s *server) messages() []received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.msgs...)
-}
-
-type session struct {
-	srv  *server
-	user string
-	cur  received
-}
-
-func (s *session) AuthMechanisms() []string { return []string{sasl.Plain} }
-
-func (s *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != s.srv.user || pass != s.srv.password {
-			return errors.New("bad credentials")
-		}
-		s.user = user
-		return nil
-	}), nil
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	if s.srv.user != "" && s.user == "" {
-		return smtp.ErrAuthRequired
-	}
-	s.cur = received{from: from, user: s.user}
-	return nil
-}
-
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if to == s.srv.refuse {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
-	}
-	s.cur.to = append(s.cur.to, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.cur.data = b
-	s.srv.mu.Lock()
-	s.srv.msgs = append(s.srv.msgs, s.cur)
-	s.srv.mu.Unlock()
-	return nil
-}
-
-func (s *session) Reset()        { s.cur = received{} }
-func (s *session) Logout() error { return nil }
 
 func ptr(s string) *string { return &s }
 
@@ -167,24 +74,24 @@ func decode(t *testing.T, h map[string][]string, body io.Reader) string {
 // or authentication, as on localhost) with its text and its invitation.ics, which
 // parses as the REQUEST of the booking's event.
 func TestSendConfirmationWithCalendar(t *testing.T) {
-	srv := startServer(t, "", "")
+	srv := smtptest.Start(t, "", "")
 	n := confirmation(t)
-	s, err := smtpmail.New("smtp://"+srv.addr+"?starttls=none", "Trainingportal <noreply@portal.example>", 5*time.Second)
+	s, err := smtpmail.New("smtp://"+srv.Addr+"?starttls=none", "Trainingportal <noreply@portal.example>", 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Send(context.Background(), n); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	msgs := srv.messages()
+	msgs := srv.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("server received %d messages, want 1", len(msgs))
 	}
 	got := msgs[0]
-	if got.user != "" || got.from != "noreply@portal.example" || strings.Join(got.to, ",") != "kare@acme.example" {
-		t.Errorf("envelope = user %q from %q to %v; want none, noreply@portal.example, kare@acme.example", got.user, got.from, got.to)
+	if got.User != "" || got.From != "noreply@portal.example" || strings.Join(got.To, ",") != "kare@acme.example" {
+		t.Errorf("envelope = user %q from %q to %v; want none, noreply@portal.example, kare@acme.example", got.User, got.From, got.To)
 	}
-	msg, err := netmail.ReadMessage(bytes.NewReader(got.data))
+	msg, err := netmail.ReadMessage(bytes.NewReader(got.Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,18 +149,18 @@ func TestSendConfirmationWithCalendar(t *testing.T) {
 // that the URL requires are errors, so that the job retries; a password is never
 // sent over a connection without TLS.
 func TestSendFailures(t *testing.T) {
-	open := startServer(t, "", "")
-	open.refuse = "kare@acme.example"
-	locked := startServer(t, "portal", "s3cret")
+	open := smtptest.Start(t, "", "")
+	open.Refuse = "kare@acme.example"
+	locked := smtptest.Start(t, "portal", "s3cret")
 	n := confirmation(t)
 	for name, tt := range map[string]struct {
-		srv *server
+		srv *smtptest.Server
 		url string
 	}{
-		"refused recipient":            {open, "smtp://" + open.addr + "?starttls=none"},
-		"login required":               {locked, "smtp://" + locked.addr + "?starttls=none"},
-		"no password without TLS":      {locked, "smtp://portal:s3cret@" + locked.addr + "?starttls=none"},
-		"STARTTLS required by default": {open, "smtp://" + open.addr}, // the test server offers no TLS
+		"refused recipient":            {open, "smtp://" + open.Addr + "?starttls=none"},
+		"login required":               {locked, "smtp://" + locked.Addr + "?starttls=none"},
+		"no password without TLS":      {locked, "smtp://portal:s3cret@" + locked.Addr + "?starttls=none"},
+		"STARTTLS required by default": {open, "smtp://" + open.Addr}, // the test server offers no TLS
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv, u := tt.srv, tt.url
@@ -264,7 +171,7 @@ func TestSendFailures(t *testing.T) {
 			if err := s.Send(context.Background(), n); err == nil {
 				t.Errorf("Send = nil, want an error")
 			}
-			if got := len(srv.messages()); got != 0 {
+			if got := len(srv.Messages()); got != 0 {
 				t.Errorf("server accepted %d messages, want none", got)
 			}
 		})
