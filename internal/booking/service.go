@@ -598,20 +598,22 @@ func (s *Service) abandonStale(ctx context.Context, ref string) (b Booking, aban
 // that holds a seat on the cancelled class (and a calendar cancellation where the
 // class sends schedule information).
 func (s *Service) NotifyClassCancelled(ctx context.Context, c catalog.Class) error {
-	return s.notifyClass(ctx, c, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
+	return s.notifyClass(ctx, c, []State{Reserved, Pending}, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
 		return m.ClassCancelled(b, c, course, p)
 	})
 }
 
 // NotifyClassUpdated adds to the outbox the messages a provider's change of a class
-// sends to the people of its bookings: an updated calendar invitation when the
+// sends to the people of its reserved bookings: an updated calendar invitation when the
 // class's schedule or place changed and it sends schedule information; nothing
 // otherwise.
 func (s *Service) NotifyClassUpdated(ctx context.Context, before, after catalog.Class) error {
 	if !after.SendScheduleInfo || SameSchedule(before, after) {
 		return nil
 	}
-	return s.notifyClass(ctx, after, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
+	// Only reserved bookings: a pending one has no invitation yet, and gets one with
+	// the new schedule if it is reserved.
+	return s.notifyClass(ctx, after, []State{Reserved}, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
 		return m.ScheduleChanged(b, before, after, course, p)
 	})
 }
@@ -624,12 +626,12 @@ func SameSchedule(a, b catalog.Class) bool {
 		sameTime(a.EndTime, b.EndTime) && a.TimeZone == b.TimeZone && a.Location == b.Location && a.Address == b.Address
 }
 
-// notifyClass stores the messages compose makes for each booking holding a seat on c.
-func (s *Service) notifyClass(ctx context.Context, c catalog.Class, compose func(Messages, Booking, catalog.Course, catalog.Provider) []Notification) error {
+// notifyClass stores the messages compose makes for each booking on c in one of states.
+func (s *Service) notifyClass(ctx context.Context, c catalog.Class, states []State, compose func(Messages, Booking, catalog.Course, catalog.Provider) []Notification) error {
 	if s.Mail == nil {
 		return nil
 	}
-	bs, err := s.Store.Bookings(ctx, Filter{ClassID: c.ID, States: []State{Reserved, Pending}})
+	bs, err := s.Store.Bookings(ctx, Filter{ClassID: c.ID, States: states})
 	if err != nil || len(bs) == 0 {
 		return err
 	}
