@@ -204,7 +204,7 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	ctx, cancel := s.detached(ctx, s.PendingDeadline(b))
 	defer cancel()
 	answer, callErr := s.Caller.Reserve(ctx, provider, b)
-	compose := s.composer(ctx, class, callErr == nil && answer.Successful)
+	course, mail := s.mailCourse(ctx, class, callErr == nil && answer.Successful)
 	final, err := s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
 		if b.State != Pending {
 			// Another instance gave up on this call (AbandonStale) and owns the
@@ -219,9 +219,9 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 			b.State, b.Message = Rejected, answer.ErrorMessage
 		default:
 			b.State, b.ProviderReference, b.Message = Reserved, answer.ProviderReference, ""
-			b.Outbox = compose(func(m Messages, course catalog.Course) []Notification {
-				return m.Booked(*b, class, course, provider)
-			})
+			if mail {
+				b.Outbox = s.Mail.Booked(*b, class, course, provider)
+			}
 		}
 		return nil
 	})
@@ -377,34 +377,31 @@ func (s *Service) Cancel(ctx context.Context, ref string) (Booking, error) {
 		}
 		return b, errs.E(errs.Conflict, "the provider refused the cancellation: %s", msg)
 	}
-	compose := s.composer(ctx, class, true)
+	course, mail := s.mailCourse(ctx, class, true)
 	return s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
 		if b.State == Reserved {
 			b.State, b.Message, b.UpdatedAt = Cancelled, answer.ErrorMessage, s.now()
-			b.Outbox = compose(func(m Messages, course catalog.Course) []Notification {
-				return m.Cancelled(*b, class, course, provider)
-			})
+			if mail {
+				b.Outbox = s.Mail.Cancelled(*b, class, course, provider)
+			}
 		}
 		return nil
 	})
 }
 
-// composer prepares the e-mails of a change to a booking of class c: it reads the
-// class's course now, outside the booking's transaction, and returns a function that
-// composes the messages inside it. Without Mail, or when want is false, it composes
-// none; a course that cannot be read is logged and sends none, as a booking must not
-// fail for its e-mail.
-func (s *Service) composer(ctx context.Context, c catalog.Class, want bool) func(func(Messages, catalog.Course) []Notification) []Notification {
-	none := func(func(Messages, catalog.Course) []Notification) []Notification { return nil }
+// mailCourse reads, before a booking change's transaction, the course its e-mails
+// name; mail tells whether to compose them: not without Mail, when want is false, or
+// when the course cannot be read (logged: a booking must not fail for its e-mail).
+func (s *Service) mailCourse(ctx context.Context, c catalog.Class, want bool) (course catalog.Course, mail bool) {
 	if s.Mail == nil || !want {
-		return none
+		return catalog.Course{}, false
 	}
 	course, err := s.Store.CourseByID(ctx, c.CourseID)
 	if err != nil {
 		s.logger().ErrorContext(ctx, "no e-mail for a booking change: its course cannot be read", "class", c.ID, "err", err)
-		return none
+		return catalog.Course{}, false
 	}
-	return func(fn func(Messages, catalog.Course) []Notification) []Notification { return fn(s.Mail, course) }
+	return course, true
 }
 
 // ProviderStatuses are the values of updateBookingStatus's newStatus.
