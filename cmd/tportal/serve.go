@@ -155,6 +155,7 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	cat.KeepCancelled = c.keepCancelled
 	cat.ClassCancelled = bookings.NotifyClassCancelled
 	cat.ClassUpdated = bookings.NotifyClassUpdated
+	cat.ClassRestored = bookings.NotifyClassRestored
 	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger, MigrationLock: db.WithMigrationLock,
 		Mail: &jobs.MailOptions{Outbox: db, Sender: c.mailer()}})
 	if err != nil {

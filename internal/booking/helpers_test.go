@@ -92,6 +92,7 @@ func wire(db *store.DB, timeout time.Duration) *env {
 		},
 		ClassCancelled: e.svc.NotifyClassCancelled,
 		ClassUpdated:   e.svc.NotifyClassUpdated,
+		ClassRestored:  e.svc.NotifyClassRestored,
 	}
 	return e
 }

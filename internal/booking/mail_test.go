@@ -121,6 +121,27 @@ func TestBookingMails(t *testing.T) {
 			})
 		})
 
+		t.Run("class cancelled and restored by the provider", func(t *testing.T) {
+			f := classFields("CR1", 5)
+			c, err := e.cat.AddClass(ctx, p, co.ExternalID, f)
+			noErr(t, err, "AddClass")
+			b := mustBook(t, e, c.ID, "Ola")
+			e.clock.Advance(time.Minute)
+			_, err = e.cat.CancelClass(ctx, p, co.ExternalID, "CR1")
+			noErr(t, err, "CancelClass")
+			e.clock.Advance(time.Minute)
+			_, err = e.cat.RestoreClass(ctx, p, co.ExternalID, "CR1")
+			noErr(t, err, "RestoreClass")
+			checkOutbox(t, "cancelled and restored", outboxOf(t, e, b.ID), []sent{
+				{kind: mail.KindBooked, to: enroller},
+				{kind: mail.KindBooked, to: student, method: "REQUEST", location: "Oslo, Street 1, 0150 Oslo, NO"},
+				{kind: mail.KindClassCancelled, to: enroller},
+				{kind: mail.KindClassCancelled, to: student, method: "CANCEL", location: "Oslo, Street 1, 0150 Oslo, NO"},
+				{kind: mail.KindClassRestored, to: enroller},
+				{kind: mail.KindClassRestored, to: student, method: "REQUEST", location: "Oslo, Street 1, 0150 Oslo, NO"},
+			})
+		})
+
 		t.Run("without schedule information", func(t *testing.T) {
 			f := classFields("N1", 5)
 			f.SendScheduleInfo = ptr("false")

@@ -81,6 +81,8 @@ type Messages interface {
 	Cancelled(b Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []Notification
 	// ClassCancelled tells a booking's people that the provider cancelled its class.
 	ClassCancelled(b Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []Notification
+	// ClassRestored tells a booking's people that the provider restored its class.
+	ClassRestored(b Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []Notification
 	// ScheduleChanged tells a booking's people that its class moved (before → after).
 	ScheduleChanged(b Booking, before, after catalog.Class, course catalog.Course, p catalog.Provider) []Notification
 }
@@ -597,6 +599,14 @@ func (s *Service) abandonStale(ctx context.Context, ref string) (b Booking, aban
 func (s *Service) NotifyClassCancelled(ctx context.Context, c catalog.Class) error {
 	return s.notifyClass(ctx, c, []State{Reserved, Pending}, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
 		return m.ClassCancelled(b, c, course, p)
+	})
+}
+
+// NotifyClassRestored adds to the outbox a message to the people of every booking
+// that the class's cancellation told (with the calendar entry sent again).
+func (s *Service) NotifyClassRestored(ctx context.Context, c catalog.Class) error {
+	return s.notifyClass(ctx, c, []State{Reserved, Pending}, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
+		return m.ClassRestored(b, c, course, p)
 	})
 }
 

@@ -62,6 +62,9 @@ type Service struct {
 	// ClassCancelled is told about a cancelled class that has bookings, to tell its
 	// enrollers; nil tells nobody.
 	ClassCancelled func(ctx context.Context, c Class) error
+	// ClassRestored is told about a restored class, to tell its enrollers; nil tells
+	// nobody.
+	ClassRestored func(ctx context.Context, c Class) error
 	// ClassUpdated is told about every class a provider's update changed, before and
 	// after, to send its bookings' people the new schedule; nil tells nobody.
 	ClassUpdated func(ctx context.Context, before, after Class) error
@@ -216,13 +219,20 @@ func (s *Service) RestoreClass(ctx context.Context, p Provider, externalCourseID
 	if err != nil {
 		return Class{}, err
 	}
-	return s.modifyClass(ctx, course, externalClassID, func(c *Class) error {
+	c, err := s.modifyClass(ctx, course, externalClassID, func(c *Class) error {
 		if !c.Cancelled() {
 			return errs.E(errs.Conflict, "class %q is published; there is nothing to restore", c.ExternalID)
 		}
 		c.CancelledAt, c.UpdatedAt = nil, s.now()
 		return nil
 	})
+	if err == nil && s.ClassRestored != nil {
+		// As with ClassCancelled, the restore stands even if the messages fail.
+		if err := s.ClassRestored(ctx, c); err != nil {
+			slog.ErrorContext(ctx, "class restored, but its enrollers could not be told", "class", c.ID, "err", err)
+		}
+	}
+	return c, err
 }
 
 func (s *Service) modifyClass(ctx context.Context, course Course, externalClassID string, fn func(*Class) error) (Class, error) {

@@ -22,6 +22,7 @@ const (
 	KindBooked          = "booking_confirmed"
 	KindCancelled       = "booking_cancelled"
 	KindClassCancelled  = "class_cancelled"
+	KindClassRestored   = "class_restored"
 	KindScheduleChanged = "schedule_changed"
 	KindPasswordReset   = "password_reset"
 	KindInvitation      = "account_invitation"
@@ -72,6 +73,15 @@ func (m *Composer) ClassCancelled(b booking.Booking, c catalog.Class, course cat
 		"Class cancelled: "+course.Name+", "+c.StartDate.String(),
 		p.Name+" has cancelled the class of the booking below. The provider may still restore it; "+
 			"otherwise please book another class.")
+}
+
+// ClassRestored implements booking.Messages: the class takes place after all, and the
+// calendar entry its cancellation withdrew is sent again.
+func (m *Composer) ClassRestored(b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []booking.Notification {
+	return m.compose(b, c, course, p, KindClassRestored, Request,
+		"Class restored: "+course.Name+", "+c.StartDate.String(),
+		p.Name+" has restored the class of the booking below, which it had cancelled: the class takes place "+
+			"and the booking stands.")
 }
 
 // ScheduleChanged implements booking.Messages: the new schedule, with the calendar

@@ -141,6 +141,16 @@ func TestBookingMessages(t *testing.T) {
 			method: "CANCEL", status: "CANCELLED", calendarDate: "20301001T090000",
 		},
 		{
+			name: "class restored: the invitation sent again", b: bookingOf("ola@acme.example", "kari@acme.example"),
+			make: func(b booking.Booking) []booking.Notification {
+				return m.ClassRestored(b, class(t, true), course, prov)
+			},
+			kind: mail.KindClassRestored, subject: "Class restored: Basic Safety, 2030-10-01",
+			bodyHas: []string{"Acme Training has restored the class", "the booking stands"},
+			to:      []string{"ola@acme.example", "kari@acme.example"}, calendarTo: "kari@acme.example",
+			method: "REQUEST", status: "CONFIRMED", calendarDate: "20301001T090000",
+		},
+		{
 			name: "schedule changed: the invitation updated", b: bookingOf("ola@acme.example", "kari@acme.example"),
 			make: func(b booking.Booking) []booking.Notification {
 				return m.ScheduleChanged(b, class(t, true), moved, course, prov)
