@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	ics "github.com/arran4/golang-ical"
+	"github.com/chromedp/chromedp"
 
 	"github.com/tportal/tportal/internal/store/storetest"
 )
@@ -111,4 +112,45 @@ func keys(m map[string]*goquery.Selection) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestBrowserStaffReadsOutbox: staff sign in, go from the staff index to the outbox,
+// and open a booking's confirmation with its invitation, in a real browser.
+func TestBrowserStaffReadsOutbox(t *testing.T) {
+	ctx := browser(t)
+	e := newEnv(t, "sqlite", nil)
+	open := e.addClass(classSpec{ext: "OPEN", seats: 5})
+	enroller := e.client()
+	enroller.signUp("Acme AS", "kari@acme.example")
+	p := enroller.post("/classes/"+itoa(open.ID)+"/book", bookForm())
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("booking: status %d", p.status)
+	}
+	ref := strings.TrimPrefix(p.header.Get("Location"), "/bookings/")
+	if _, err := e.accounts.AddStaff(context.Background(), "Sam", "Staff", "sam@portal.example", "staff password 123"); err != nil {
+		t.Fatal(err)
+	}
+
+	run(t, ctx, "sign in as staff",
+		chromedp.Navigate(e.url+"/signin?next=/staff"),
+		fill(`form[action="/signin"]`, map[string]string{"email": "sam@portal.example", "password": "staff password 123"}),
+		chromedp.WaitVisible(css(`a[href="/staff/outbox"]`)))
+	run(t, ctx, "open the outbox",
+		chromedp.Click(css(`a[href="/staff/outbox"]`)),
+		chromedp.WaitVisible(css("table.outbox")))
+	if rows := read(t, ctx, chromedp.Text(css("table.outbox tbody"))); !strings.Contains(rows, "ola@example.com") ||
+		!strings.Contains(rows, "kari@acme.example") || !strings.Contains(rows, "with calendar invitation") {
+		t.Errorf("the outbox shows %q", rows)
+	}
+	screenshots(t, ctx, "outbox")
+	run(t, ctx, "open the student's message",
+		chromedp.Click(css(`table.outbox tr:has(span.small) td[data-label="Subject"] a`)),
+		chromedp.WaitVisible(css("pre.mail")))
+	if body := read(t, ctx, chromedp.Text(css("pre.mail"))); !strings.Contains(body, ref) || !strings.Contains(body, "Hello Ola Hansen") {
+		t.Errorf("the message shows %q", body)
+	}
+	if link := read(t, ctx, chromedp.Text(css(`a[href$="invitation.ics"]`))); link != "invitation.ics" {
+		t.Errorf("invitation link %q", link)
+	}
+	screenshots(t, ctx, "outbox-message")
 }
