@@ -57,6 +57,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	c.data, c.addr, c.logLevel = filepath.Join(d.data, "portal"), d.addr, d.logLevel
 	c.defaultTimeZone, c.allowPrivateURLs, c.shutdownGrace, c.logFormat = "Europe/Oslo", true, 5*time.Second, "text"
 	c.providerTimeout, c.keepCancelled, c.uploadLimit = providercall.DefaultTimeout, time.Hour, booking.DefaultMaxDocumentBytes
+	// The demo has no SMTP server: its mails wait in the outbox, which staff read at
+	// /staff/outbox; their links point at the demo portal.
+	c.publicURL = "http://" + d.addr
 
 	gw, err := openGateway(ctx, "sqlite:"+filepath.Join(d.data, "provider", "gateway.db"), io.Discard, stderr)
 	if err != nil {

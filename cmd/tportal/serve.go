@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	netmail "net/mail"
+	"net/url"
 	"time"
 
 	"github.com/tportal/tportal/internal/account"
@@ -16,7 +18,10 @@ import (
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/jobs"
+	"github.com/tportal/tportal/internal/mail"
+	"github.com/tportal/tportal/internal/mail/smtpmail"
 	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/server"
 	"github.com/tportal/tportal/internal/store"
@@ -38,6 +43,9 @@ type serveConfig struct {
 	uploadLimit      int64
 	defaultCountry   string
 	secureCookies    bool
+	smtpURL          string
+	mailFrom         string
+	publicURL        string
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -53,6 +61,9 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.keepCancelled, "keep-cancelled", time.Hour, "how long a cancelled class with bookings stays restorable before it is deleted")
 	fs.Int64Var(&c.uploadLimit, "upload-limit", booking.DefaultMaxDocumentBytes, "largest document a provider may upload, in bytes")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "mark the web pages' session cookie Secure: set it when the portal is reached over HTTPS")
+	fs.StringVar(&c.smtpURL, "smtp-url", "", "SMTP server that sends the portal's e-mail: smtp://user:password@host:587 (STARTTLS required; ?starttls=opportunistic or ?starttls=none to relax), or smtps://… for TLS from the start; empty: mails stay in the outbox for staff to read at /staff/outbox")
+	fs.StringVar(&c.mailFrom, "mail-from", "", "sender address of the portal's e-mail, e.g. \"Trainingportal <noreply@portal.example>\" (required with --smtp-url)")
+	fs.StringVar(&c.publicURL, "public-url", "", "absolute address of the portal as people reach it, e.g. https://portal.example; the base of links in e-mails (none when empty)")
 	fs.StringVar(&c.defaultCountry, "default-country", courseprovider.DefaultCountryCode, "country (ISO 3166-1 alpha-2) of phone numbers given without a country code")
 }
 
@@ -88,7 +99,33 @@ func (c *serveConfig) check() error {
 	if err := courseprovider.CheckCountry(c.defaultCountry); c.defaultCountry != "" && err != nil { // "": the default
 		return usageErrorf("--default-country: %v", err)
 	}
+	if c.publicURL != "" {
+		if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErrorf("--public-url %q is not an absolute http(s) URL (example: https://portal.example)", c.publicURL)
+		}
+	}
+	if c.smtpURL != "" {
+		if c.mailFrom == "" {
+			return usageErrorf("--smtp-url needs --mail-from, the sender address of the portal's e-mail")
+		}
+		if _, err := smtpmail.New(c.smtpURL, c.mailFrom, 0); err != nil {
+			return usageErrorf("--smtp-url %s / --mail-from: %s", smtpmail.Redact(c.smtpURL), errs.MessageOf(err))
+		}
+	}
 	return nil
+}
+
+// mailer returns the SMTP sender, nil when no SMTP server is configured (check has
+// validated the flags).
+func (c *serveConfig) mailer() jobs.Sender {
+	if c.smtpURL == "" {
+		return nil
+	}
+	s, err := smtpmail.New(c.smtpURL, c.mailFrom, 0)
+	if err != nil {
+		return nil // a nil *Sender in the interface would not be nil
+	}
+	return s
 }
 
 // openPortal opens the database and wires the services and handlers.
@@ -109,24 +146,42 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 		Metrics:          providercall.NewMetrics(reg),
 		Logger:           logger,
 	})}
-	bookings := &booking.Service{Store: db, Caller: caller, Logger: logger, CallTimeout: c.providerTimeout, MaxDocumentBytes: c.uploadLimit}
+	bookings := &booking.Service{Store: db, Caller: caller, Logger: logger, CallTimeout: c.providerTimeout, MaxDocumentBytes: c.uploadLimit,
+		Mail: &mail.Composer{PublicURL: c.publicURL, From: mailAddress(c.mailFrom)}}
 	cat := newCatalog(db, c)
 	cat.KeepCancelled = c.keepCancelled
 	cat.ClassCancelled = bookings.NotifyClassCancelled
-	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger, MigrationLock: db.WithMigrationLock})
+	cat.ClassUpdated = bookings.NotifyClassUpdated
+	cat.ClassRestored = bookings.NotifyClassRestored
+	runner, err := jobs.New(ctx, db.SQL(), db.Dialect(), bookings, cat, jobs.Options{Logger: logger, MigrationLock: db.WithMigrationLock,
+		Mail: &jobs.MailOptions{Outbox: db, Sender: c.mailer()}})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	bookings.Cleaner = runner
+	if runner.Delivers() {
+		// Each message is scheduled for delivery in the transaction that stores it.
+		db.SetMailQueue(runner.EnqueueMailTx)
+	}
 	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: auth.New(db), TrustForwarded: c.trustForwarded,
 		DefaultCountry: c.defaultCountry}
 	portalAPI := &portalapi.API{Catalog: cat, Bookings: bookings, Tokens: &auth.TokenAuth{Store: db}}
+	// Account mails (password reset, invitation) only go out over SMTP: without it a
+	// reset link would wait in the outbox, where staff could read it and take over the
+	// account. Then /forgot says the portal sends no e-mail, and an invitation's link
+	// is shown to the colleague who invites.
+	var accountMailer account.Mailer
+	if runner.Delivers() {
+		accountMailer = &mail.AccountMails{Outbox: db, PublicURL: c.publicURL}
+	}
 	sessions, stopSessions := db.SessionStore(5 * time.Minute)
 	pages, err := web.New(web.Config{
 		Catalog: cat, Bookings: bookings, Sessions: sessions, Logger: logger, ProviderCalls: caller.Client, Staff: db,
-		Accounts:      &account.Service{Store: db, Passwords: &auth.Passwords{}, Throttle: &auth.SignInThrottle{}},
-		SecureCookies: c.secureCookies, TrustForwarded: c.trustForwarded,
+		Accounts: &account.Service{Store: db, Passwords: &auth.Passwords{}, Throttle: &auth.SignInThrottle{},
+			Mailer: accountMailer, Logger: logger},
+		SecureCookies: c.secureCookies, TrustForwarded: c.trustForwarded, PublicURL: c.publicURL,
+		Outbox: db, MailDelivered: runner.Delivers(),
 	})
 	if err != nil {
 		stopSessions()
@@ -135,6 +190,14 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	}
 	h := server.Handler(db, reg, server.NewMetrics(reg), logger, api, portalAPI, pages)
 	return &portal{db: db, catalog: cat, bookings: bookings, jobs: runner, handler: h, logger: logger, stopSessions: stopSessions}, nil
+}
+
+// mailAddress is the bare address of a sender such as "Portal <noreply@x.example>".
+func mailAddress(from string) string {
+	if a, err := netmail.ParseAddress(from); err == nil {
+		return a.Address
+	}
+	return from
 }
 
 func newCatalog(db *store.DB, c serveConfig) *catalog.Service {
@@ -161,6 +224,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	return runPortal(ctx, c, stderr, func(p *portal, ln net.Listener) error {
 		p.logger.Info("portal listening", "addr", ln.Addr().String(), "db", store.Redact(c.url()), "dialect", p.db.Dialect())
+		if c.smtpURL == "" {
+			p.logger.Info("no --smtp-url: e-mails stay in the outbox, for staff at /staff/outbox")
+		} else {
+			p.logger.Info("sending e-mail", "smtp", smtpmail.Redact(c.smtpURL), "from", c.mailFrom)
+		}
 		return nil
 	})
 }

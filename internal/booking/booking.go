@@ -81,6 +81,10 @@ type Booking struct {
 	CompanyID           int64  // the company that booked (web pages, company API tokens); 0 when none
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+	// Outbox holds messages a change made through Store.ModifyBooking sends: the store
+	// adds them to the outbox in the same transaction as the change, so that a
+	// committed change never loses its mail. Not stored with the booking.
+	Outbox []Notification
 }
 
 // Request is what an enroller asks for.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/mail"
 	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/store"
 	"github.com/tportal/tportal/internal/store/storetest"
@@ -79,7 +80,8 @@ func openTwice(tb testing.TB, dialect string, timeout time.Duration) (*env, *env
 func wire(db *store.DB, timeout time.Duration) *env {
 	e := &env{db: db, catClock: &clock{}, clock: &clock{}}
 	client := providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: timeout, ConnectTimeout: timeout, Journal: db})
-	e.svc = &booking.Service{Store: db, Caller: providercall.BookingCaller{Client: client}, Now: e.clock.Now, CallTimeout: timeout}
+	e.svc = &booking.Service{Store: db, Caller: providercall.BookingCaller{Client: client}, Now: e.clock.Now, CallTimeout: timeout,
+		Mail: &mail.Composer{PublicURL: "https://portal.example", From: "noreply@portal.example", Now: e.clock.Now}}
 	e.cat = &catalog.Service{
 		Store: db, DefaultZone: zone, Now: e.catClock.Now,
 		CheckURL: func(kind, u string) error {
@@ -89,6 +91,8 @@ func wire(db *store.DB, timeout time.Duration) *env {
 			return nil
 		},
 		ClassCancelled: e.svc.NotifyClassCancelled,
+		ClassUpdated:   e.svc.NotifyClassUpdated,
+		ClassRestored:  e.svc.NotifyClassRestored,
 	}
 	return e
 }

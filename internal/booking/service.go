@@ -39,8 +39,11 @@ type Store interface {
 	ModifyBooking(ctx context.Context, ref string, fn func(*Booking) error) (Booking, error)
 	// Bookings lists bookings matching the filter, oldest first.
 	Bookings(ctx context.Context, f Filter) ([]Booking, error)
-	// CreateNotifications stores messages to send.
+	// CreateNotifications adds messages to the outbox in one transaction and sets
+	// their IDs.
 	CreateNotifications(ctx context.Context, ns []Notification) error
+	// CourseByID returns a course, for the messages about its classes.
+	CourseByID(ctx context.Context, id int64) (catalog.Course, error)
 	DocumentStore
 	ListStore
 }
@@ -54,16 +57,34 @@ type Filter struct {
 	Limit          int
 }
 
-// Notification is a message to a person about a booking, stored to be sent.
+// Notification is an e-mail to a person, kept in the portal's outbox until it is sent.
 type Notification struct {
 	ID        int64
-	BookingID int64
+	BookingID int64  // 0 for a message about no booking (account mails)
 	Kind      string // e.g. "class_cancelled"
 	To        string // e-mail address
 	Subject   string
-	Body      string
+	Body      string // plain text
+	Calendar  string // an iCalendar attachment (invitation.ics), "" when none
+	Attempts  int    // delivery attempts that failed so far
+	LastError string // why the last attempt failed
 	CreatedAt time.Time
 	SentAt    *time.Time
+}
+
+// Messages composes the e-mails booking events send (internal/mail implements it). It
+// does no I/O: the service reads what the messages need and stores what they return.
+type Messages interface {
+	// Booked is the confirmation of a reserved booking (and its calendar invitation).
+	Booked(b Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []Notification
+	// Cancelled is the confirmation of a booking cancelled by the enroller.
+	Cancelled(b Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []Notification
+	// ClassCancelled tells a booking's people that the provider cancelled its class.
+	ClassCancelled(b Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []Notification
+	// ClassRestored tells a booking's people that the provider restored its class.
+	ClassRestored(b Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []Notification
+	// ScheduleChanged tells a booking's people that its class moved (before → after).
+	ScheduleChanged(b Booking, before, after catalog.Class, course catalog.Course, p catalog.Provider) []Notification
 }
 
 // Caller makes the calls to a provider's reserve and cancel URLs. An error means the
@@ -107,6 +128,8 @@ type Service struct {
 	CallTimeout time.Duration
 	// MaxDocumentBytes limits one uploaded document; DefaultMaxDocumentBytes when zero.
 	MaxDocumentBytes int64
+	// Mail composes the e-mails bookings send; nil sends none.
+	Mail Messages
 }
 
 func (s *Service) now() time.Time {
@@ -183,6 +206,7 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	ctx, cancel := s.detached(ctx, s.PendingDeadline(b))
 	defer cancel()
 	answer, callErr := s.Caller.Reserve(ctx, provider, b)
+	course, mail := s.mailCourse(ctx, class, callErr == nil && answer.Successful)
 	final, err := s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
 		if b.State != Pending {
 			// Another instance gave up on this call (AbandonStale) and owns the
@@ -197,6 +221,9 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 			b.State, b.Message = Rejected, answer.ErrorMessage
 		default:
 			b.State, b.ProviderReference, b.Message = Reserved, answer.ProviderReference, ""
+			if mail {
+				b.Outbox = s.Mail.Booked(*b, class, course, provider)
+			}
 		}
 		return nil
 	})
@@ -352,12 +379,31 @@ func (s *Service) Cancel(ctx context.Context, ref string) (Booking, error) {
 		}
 		return b, errs.E(errs.Conflict, "the provider refused the cancellation: %s", msg)
 	}
+	course, mail := s.mailCourse(ctx, class, true)
 	return s.Store.ModifyBooking(ctx, ref, func(b *Booking) error {
 		if b.State == Reserved {
 			b.State, b.Message, b.UpdatedAt = Cancelled, answer.ErrorMessage, s.now()
+			if mail {
+				b.Outbox = s.Mail.Cancelled(*b, class, course, provider)
+			}
 		}
 		return nil
 	})
+}
+
+// mailCourse reads, before a booking change's transaction, the course its e-mails
+// name; mail tells whether to compose them: not without Mail, when want is false, or
+// when the course cannot be read (logged: a booking must not fail for its e-mail).
+func (s *Service) mailCourse(ctx context.Context, c catalog.Class, want bool) (course catalog.Course, mail bool) {
+	if s.Mail == nil || !want {
+		return catalog.Course{}, false
+	}
+	course, err := s.Store.CourseByID(ctx, c.CourseID)
+	if err != nil {
+		s.logger().ErrorContext(ctx, "no e-mail for a booking change: its course cannot be read", "class", c.ID, "err", err)
+		return catalog.Course{}, false
+	}
+	return course, true
 }
 
 // ProviderStatuses are the values of updateBookingStatus's newStatus.
@@ -547,22 +593,66 @@ func (s *Service) abandonStale(ctx context.Context, ref string) (b Booking, aban
 	return b, abandoned, err
 }
 
-// NotifyClassCancelled records a message to the enroller of every booking that holds
-// a seat on the cancelled class.
+// NotifyClassCancelled adds to the outbox a message to the people of every booking
+// that holds a seat on the cancelled class (and a calendar cancellation where the
+// class sends schedule information).
 func (s *Service) NotifyClassCancelled(ctx context.Context, c catalog.Class) error {
-	bs, err := s.Store.Bookings(ctx, Filter{ClassID: c.ID, States: []State{Reserved, Pending}})
+	return s.notifyClass(ctx, c, []State{Reserved, Pending}, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
+		return m.ClassCancelled(b, c, course, p)
+	})
+}
+
+// NotifyClassRestored adds to the outbox a message to the people of every booking
+// that the class's cancellation told (with the calendar entry sent again).
+func (s *Service) NotifyClassRestored(ctx context.Context, c catalog.Class) error {
+	return s.notifyClass(ctx, c, []State{Reserved, Pending}, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
+		return m.ClassRestored(b, c, course, p)
+	})
+}
+
+// NotifyClassUpdated adds to the outbox the messages a provider's change of a class
+// sends to the people of its reserved bookings: an updated calendar invitation when the
+// class's schedule or place changed and it sends schedule information; nothing
+// otherwise.
+func (s *Service) NotifyClassUpdated(ctx context.Context, before, after catalog.Class) error {
+	if !after.SendScheduleInfo || SameSchedule(before, after) {
+		return nil
+	}
+	// Only reserved bookings: a pending one has no invitation yet, and gets one with
+	// the new schedule if it is reserved.
+	return s.notifyClass(ctx, after, []State{Reserved}, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
+		return m.ScheduleChanged(b, before, after, course, p)
+	})
+}
+
+// SameSchedule reports whether two versions of a class start, end and meet at the
+// same times and place, so that a calendar entry of one is right for the other.
+func SameSchedule(a, b catalog.Class) bool {
+	sameTime := func(x, y *catalog.TimeOfDay) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return a.StartDate == b.StartDate && a.EndDate == b.EndDate && sameTime(a.StartTime, b.StartTime) &&
+		sameTime(a.EndTime, b.EndTime) && a.TimeZone == b.TimeZone && a.Location == b.Location && a.Address == b.Address
+}
+
+// notifyClass stores the messages compose makes for each booking on c in one of states.
+func (s *Service) notifyClass(ctx context.Context, c catalog.Class, states []State, compose func(Messages, Booking, catalog.Course, catalog.Provider) []Notification) error {
+	if s.Mail == nil {
+		return nil
+	}
+	bs, err := s.Store.Bookings(ctx, Filter{ClassID: c.ID, States: states})
+	if err != nil || len(bs) == 0 {
+		return err
+	}
+	course, err := s.Store.CourseByID(ctx, c.CourseID)
+	if err != nil {
+		return err
+	}
+	p, err := s.Store.ProviderByID(ctx, c.ProviderID)
 	if err != nil {
 		return err
 	}
 	var ns []Notification
 	for _, b := range bs {
-		ns = append(ns, Notification{
-			BookingID: b.ID, Kind: "class_cancelled", To: b.Enroller.Email, CreatedAt: s.now(),
-			Subject: "Class cancelled: " + c.ExternalID + " on " + c.StartDate.String(),
-			Body: "The course provider has cancelled the class " + c.ExternalID + " in " + c.Location +
-				" starting " + c.StartDate.String() + ", booked for " + b.Student.FirstName + " " + b.Student.LastName +
-				" (booking " + b.Reference + "). The provider may still restore it; otherwise please book another class.",
-		})
+		ns = append(ns, compose(s.Mail, b, course, p)...)
 	}
 	if len(ns) == 0 {
 		return nil

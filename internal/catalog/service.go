@@ -73,6 +73,12 @@ type Service struct {
 	// catalogue cannot import internal/auth (auth reads providers from it), hence the
 	// field. Nil makes those two fail with errs.Internal.
 	NewPassword func() (password, hash string, err error)
+	// ClassRestored is told about a restored class, to tell its enrollers; nil tells
+	// nobody.
+	ClassRestored func(ctx context.Context, c Class) error
+	// ClassUpdated is told about every class a provider's update changed, before and
+	// after, to send its bookings' people the new schedule; nil tells nobody.
+	ClassUpdated func(ctx context.Context, before, after Class) error
 }
 
 // keepCancelled returns KeepCancelled or its default.
@@ -161,7 +167,9 @@ func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID 
 	if err != nil {
 		return Class{}, err
 	}
-	return s.modifyClass(ctx, course, *f.ExternalID, func(c *Class) error {
+	var before Class
+	after, err := s.modifyClass(ctx, course, *f.ExternalID, func(c *Class) error {
+		before = *c
 		if c.Cancelled() {
 			return errs.E(errs.Conflict, "class %q is cancelled; restore it with restoreClass before updating it", c.ExternalID)
 		}
@@ -174,6 +182,13 @@ func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID 
 		c.UpdatedAt = s.now()
 		return nil
 	})
+	if err == nil && s.ClassUpdated != nil {
+		// As with ClassCancelled, the update stands even if the messages fail.
+		if err := s.ClassUpdated(ctx, before, after); err != nil {
+			slog.ErrorContext(ctx, "class updated, but its bookings' people could not be told", "class", after.ID, "err", err)
+		}
+	}
+	return after, err
 }
 
 // CancelClass cancels a published class. A class nobody ever booked is deleted at once;
@@ -215,13 +230,20 @@ func (s *Service) RestoreClass(ctx context.Context, p Provider, externalCourseID
 	if err != nil {
 		return Class{}, err
 	}
-	return s.modifyClass(ctx, course, externalClassID, func(c *Class) error {
+	c, err := s.modifyClass(ctx, course, externalClassID, func(c *Class) error {
 		if !c.Cancelled() {
 			return errs.E(errs.Conflict, "class %q is published; there is nothing to restore", c.ExternalID)
 		}
 		c.CancelledAt, c.UpdatedAt = nil, s.now()
 		return nil
 	})
+	if err == nil && s.ClassRestored != nil {
+		// As with ClassCancelled, the restore stands even if the messages fail.
+		if err := s.ClassRestored(ctx, c); err != nil {
+			slog.ErrorContext(ctx, "class restored, but its enrollers could not be told", "class", c.ID, "err", err)
+		}
+	}
+	return c, err
 }
 
 func (s *Service) modifyClass(ctx context.Context, course Course, externalClassID string, fn func(*Class) error) (Class, error) {

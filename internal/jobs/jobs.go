@@ -7,7 +7,9 @@
 //   - a periodic scan that abandons bookings a stopped process left PENDING, and
 //     schedules cleanup for every abandoned booking that still needs one (a crash
 //     between marking a booking and scheduling its job loses nothing);
-//   - a periodic sweep that deletes cancelled classes once their restore window is over.
+//   - a periodic sweep that deletes cancelled classes once their restore window is over;
+//   - mail: the delivery of each message in the outbox, retried with backoff, and the
+//     scan schedules any unsent message that has no job (mail.go).
 package jobs
 
 import (
@@ -45,6 +47,8 @@ type Options struct {
 	// cross-process migration lock (store.DB.WithMigrationLock), so that instances
 	// starting together on PostgreSQL never race to create River's tables and types.
 	MigrationLock func(ctx context.Context, fn func(context.Context) error) error
+	// Mail delivers the mail outbox (mail.go); nil delivers nothing.
+	Mail *MailOptions
 }
 
 func (o *Options) defaults() {
@@ -65,6 +69,9 @@ func (o *Options) defaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Mail != nil {
+		o.Mail.defaults()
 	}
 }
 
@@ -131,6 +138,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, bookings *booking.Serv
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &cleanupWorker{bookings: bookings, opts: opts})
 	river.AddWorker(workers, &scanWorker{bookings: bookings, runner: r, catalog: cat, logger: opts.Logger})
+	river.AddWorker(workers, &mailWorker{opts: opts.Mail, logger: opts.Logger})
 	client, err := river.NewClient(driver(db, dialect), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
 		Workers:           workers,
@@ -233,6 +241,9 @@ func (w *scanWorker) Work(ctx context.Context, _ *river.Job[scanArgs]) error {
 		if err := w.runner.ScheduleCleanup(ctx, ref); err != nil {
 			return err
 		}
+	}
+	if err := w.runner.scheduleUnsent(ctx); err != nil {
+		return err
 	}
 	n, err := w.catalog.SweepCancelled(ctx)
 	if err != nil {

@@ -152,7 +152,10 @@ func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Boo
 		if err != nil {
 			return mapErr(err, "update booking "+ref)
 		}
-		return s.recordEvent(ctx, tx, before, b) // the history, in the same transaction (staff.go)
+		if err := s.recordEvent(ctx, tx, before, b); err != nil { // the history, in the same transaction (staff.go)
+			return err
+		}
+		return s.addToOutbox(ctx, tx, b.Outbox) // the change's mails, in its transaction (outbox.go)
 	})
 	return b, err
 }
@@ -190,35 +193,6 @@ func (s *DB) Bookings(ctx context.Context, f booking.Filter) ([]booking.Booking,
 		q += " LIMIT " + arg(f.Limit)
 	}
 	return queryAll(ctx, s, "list bookings", q, args, scanBooking)
-}
-
-// CreateNotifications implements booking.Store.
-func (s *DB) CreateNotifications(ctx context.Context, ns []booking.Notification) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		for i := range ns {
-			n := &ns[i]
-			err := s.in(tx).QueryRowContext(ctx, `INSERT INTO notifications (booking_id, kind, recipient, subject, body, created_at)
-				VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-				n.BookingID, n.Kind, n.To, n.Subject, n.Body, millis(n.CreatedAt)).Scan(&n.ID)
-			if err != nil {
-				return mapErr(err, "notification")
-			}
-		}
-		return nil
-	})
-}
-
-// Notifications lists the stored notifications of a booking, oldest first.
-func (s *DB) Notifications(ctx context.Context, bookingID int64) ([]booking.Notification, error) {
-	return queryAll(ctx, s, "list notifications", `SELECT id, booking_id, kind, recipient, subject, body, created_at, sent_at
-		FROM notifications WHERE booking_id = $1 ORDER BY id`, []any{bookingID}, func(row scanner) (booking.Notification, error) {
-		var n booking.Notification
-		var created int64
-		var sent sql.NullInt64
-		err := row.Scan(&n.ID, &n.BookingID, &n.Kind, &n.To, &n.Subject, &n.Body, &created, &sent)
-		n.CreatedAt, n.SentAt = fromMillis(created), timePtr(sent)
-		return n, err
-	})
 }
 
 // BookingCounts returns the number of bookings in each state, for metrics.

@@ -50,6 +50,8 @@ type DB struct {
 	stmts   sync.Map // query text -> *sql.Stmt; see querier
 	created bool     // Open found no tportal schema and made it
 	path    string   // SQLite: the database file
+	// mailQueue schedules the delivery of new outbox messages (outbox.go).
+	mailQueue MailQueue
 }
 
 // Open connects to the database named by dbURL, `sqlite:PATH` or `postgres://…`, and

@@ -24,6 +24,7 @@ import (
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/mail"
 	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/server"
 	"github.com/tportal/tportal/internal/store"
@@ -120,13 +121,13 @@ func newEnv(t testing.TB, dialect string, throttle account.Throttle) *env {
 	}
 	e.bookings = &booking.Service{Store: e.db, Caller: providercall.BookingCaller{
 		Client: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 5 * time.Second, Journal: e.db}),
-	}}
+	}, Mail: &mail.Composer{PublicURL: "https://portal.example", From: "noreply@portal.example"}}
 	e.accounts = &account.Service{Store: e.db, Passwords: &auth.Passwords{}, Throttle: throttle, Mailer: e.mail}
 	sessions, stop := e.db.SessionStore(0)
 	t.Cleanup(stop)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	pages, err := web.New(web.Config{Catalog: e.cat, Bookings: e.bookings, Accounts: e.accounts, Sessions: sessions, Staff: e.db, Logger: logger,
-		ProviderCalls: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 5 * time.Second})})
+		ProviderCalls: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 5 * time.Second}), Outbox: e.db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,10 +57,6 @@ func newStaffWorld(t testing.TB, dialect string) *staffWorld {
 	if _, err := e.bookings.AddDocument(ctx, e.acme, w.reserved.Reference, "COURSE_CERTIFICATE", "certificate.pdf", []byte("%PDF-1.4 certificate")); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.db.CreateNotifications(ctx, []booking.Notification{{BookingID: w.cancelled.ID, Kind: "booking_cancelled",
-		To: "kari@acme.example", Subject: "Booking cancelled", Body: "Your booking was cancelled.", CreatedAt: time.Now()}}); err != nil {
-		t.Fatal(err)
-	}
 	// A call that timed out, as the journal records one (Nord has no URLs to call).
 	if err := e.db.RecordCall(ctx, providercall.Call{At: time.Now().Add(-time.Hour), ProviderID: e.nord.ID, ProviderName: e.nord.Name,
 		Kind: providercall.KindReserve, URL: "https://nord.example/reserve?externalCourseClassId=FA-1", BookingReference: "TP-OLD-1",
@@ -153,13 +149,18 @@ func TestStaffPages(t *testing.T) {
 				want  []string // history lines, in order
 			}{
 				{"reserved, with a certificate", w.reserved, "Booked", []string{"Booking made by Kari Nordmann (Acme Industri AS) for Ola Hansen",
-					"Reserve call to Acme Safety AS reserved", "Reserved by the provider PENDING → RESERVED", "Document uploaded by the provider certificate.pdf"}},
+					"Reserve call to Acme Safety AS reserved", "Reserved by the provider PENDING → RESERVED",
+					"Notification booking_confirmed to kari@acme.example: Booking confirmed: Basic Safety Training",
+					"Notification booking_confirmed to ola@example.com", "Document uploaded by the provider certificate.pdf"}},
 				{"refused", w.refused, "Refused by the provider", []string{"Booking made", "Reserve call to Acme Safety AS refused",
 					"Refused by the provider PENDING → REJECTED; message: " + refuseMessage}},
 				{"no-show", w.noShow, "Did not attend", []string{"Booking made", "Reserve call", "Reserved by the provider",
-					"Status set by the provider: Did not attend RESERVED → NO_SHOW"}},
+					"Notification booking_confirmed", "Notification booking_confirmed", "Status set by the provider: Did not attend RESERVED → NO_SHOW"}},
 				{"cancelled", w.cancelled, "Cancelled", []string{"Booking made", "Reserve call", "Reserved by the provider",
-					"Cancel call to Acme Safety AS cancelled", "Cancelled RESERVED → CANCELLED", "Notification booking_cancelled to kari@acme.example: Booking cancelled (not sent yet)"}},
+					"Notification booking_confirmed", "Notification booking_confirmed",
+					"Cancel call to Acme Safety AS cancelled", "Cancelled RESERVED → CANCELLED",
+					"Notification booking_cancelled to kari@acme.example: Booking cancelled: Basic Safety Training, 2027-01-26 (not sent yet)",
+					"Notification booking_cancelled to liv@example.com"}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					p := w.staff.get("/staff/bookings/" + tc.b.Reference)
@@ -251,7 +252,7 @@ func TestStaffPages(t *testing.T) {
 			for _, tc := range []struct {
 				query string
 				want  int
-			}{{"", 1}, {"recipient=ACME", 1}, {"recipient=nobody", 0}, {"kind=booking_cancelled&unsent=1", 1}, {"kind=other", 0}} {
+			}{{"", 8}, {"recipient=ACME", 3}, {"recipient=nobody", 0}, {"kind=booking_cancelled&unsent=1", 2}, {"kind=other", 0}} {
 				p := w.staff.get("/staff/notifications?" + tc.query)
 				if n := p.doc.Find("tr[data-notification]").Length(); p.status != 200 || n != tc.want {
 					t.Errorf("%q: status %d, %d notifications, want %d", tc.query, p.status, n, tc.want)

@@ -62,6 +62,10 @@ type Config struct {
 	// the start of the links in invitations and password reset mails. Empty: each link
 	// is built from the request's own scheme and host.
 	PublicURL string
+	// Outbox is the mail outbox the staff read at /staff/outbox; nil hides the page.
+	Outbox Outbox
+	// MailDelivered says an SMTP server sends the outbox (the page says so).
+	MailDelivered bool
 }
 
 // Pages is the web adapter.
@@ -156,6 +160,9 @@ func New(cfg Config) (*Pages, error) {
 	mux.HandleFunc("GET /staff/calls", p.staffOnly(p.staffCalls))
 	mux.HandleFunc("GET /staff/calls/{id}", p.staffOnly(p.staffCall))
 	mux.HandleFunc("GET /staff/notifications", p.staffOnly(p.staffNotifications))
+	mux.HandleFunc("GET /staff/outbox", p.staffOnly(p.staffOutbox))
+	mux.HandleFunc("GET /staff/outbox/{id}", p.staffOnly(p.staffOutboxMessage))
+	mux.HandleFunc("GET /staff/outbox/{id}/invitation.ics", p.staffOnly(p.staffOutboxCalendar))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, errs.E(errs.NotFound, "there is no page at %s", r.URL.Path))
 	})

@@ -26,12 +26,11 @@ CREATE TABLE booking_events (
 CREATE INDEX booking_events_booking_id ON booking_events (booking_id, id);
 CREATE INDEX booking_events_at ON booking_events (at);
 
-CREATE INDEX notifications_booking_id ON notifications (booking_id);
+-- notifications_booking_id, which the history reads by, comes with 00007_outbox.sql.
 CREATE INDEX bookings_created_at ON bookings (created_at);
 
 -- +goose Down
 DROP INDEX bookings_created_at;
-DROP INDEX notifications_booking_id;
 DROP TABLE booking_events;
 DROP INDEX provider_calls_booking_reference;
 DROP INDEX provider_calls_provider_id;

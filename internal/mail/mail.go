@@ -1,0 +1,187 @@
+// Package mail composes the e-mails the portal sends: booking confirmations and
+// cancellations, a provider's cancellation of a class, calendar invitations (with
+// their updates and cancellation) for classes that send schedule information, and the
+// account mails (password reset, invitation). It does no I/O: messages are
+// booking.Notification values that the caller adds to the outbox (the store), from
+// which the job queue delivers them (internal/jobs, over internal/mail/smtpmail).
+package mail
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	"github.com/tportal/tportal/internal/booking"
+	"github.com/tportal/tportal/internal/catalog"
+)
+
+// The kinds of messages, as the outbox and the staff page name them.
+const (
+	KindBooked          = "booking_confirmed"
+	KindCancelled       = "booking_cancelled"
+	KindClassCancelled  = "class_cancelled"
+	KindClassRestored   = "class_restored"
+	KindScheduleChanged = "schedule_changed"
+	KindPasswordReset   = "password_reset"
+	KindInvitation      = "account_invitation"
+)
+
+// CalendarFile is the file name of the calendar attachment.
+const CalendarFile = "invitation.ics"
+
+// Composer makes the booking e-mails. It implements booking.Messages.
+type Composer struct {
+	// PublicURL is the absolute base of links in mails (https://portal.example.com);
+	// "" leaves the links out.
+	PublicURL string
+	// From is the portal's sender address, the organizer of calendar invitations.
+	From string
+	Now  func() time.Time // time.Now when nil
+}
+
+var _ booking.Messages = (*Composer)(nil)
+
+func (m *Composer) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// Booked implements booking.Messages: a confirmation to the enroller and to the
+// student (one mail when they share an address), the student's with a calendar
+// invitation when the class sends schedule information.
+func (m *Composer) Booked(b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []booking.Notification {
+	return m.compose(b, c, course, p, KindBooked, Request,
+		"Booking confirmed: "+course.Name+", "+c.StartDate.String(),
+		"the booking below is confirmed by "+p.Name+".")
+}
+
+// Cancelled implements booking.Messages: the cancellation confirmed, and the calendar
+// entry withdrawn.
+func (m *Composer) Cancelled(b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []booking.Notification {
+	return m.compose(b, c, course, p, KindCancelled, Cancel,
+		"Booking cancelled: "+course.Name+", "+c.StartDate.String(),
+		"the booking below has been cancelled; "+p.Name+" has confirmed the cancellation.")
+}
+
+// ClassCancelled implements booking.Messages.
+func (m *Composer) ClassCancelled(b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []booking.Notification {
+	return m.compose(b, c, course, p, KindClassCancelled, Cancel,
+		"Class cancelled: "+course.Name+", "+c.StartDate.String(),
+		p.Name+" has cancelled the class of the booking below. The provider may still restore it; "+
+			"otherwise please book another class.")
+}
+
+// ClassRestored implements booking.Messages: the class takes place after all, and the
+// calendar entry its cancellation withdrew is sent again.
+func (m *Composer) ClassRestored(b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider) []booking.Notification {
+	return m.compose(b, c, course, p, KindClassRestored, Request,
+		"Class restored: "+course.Name+", "+c.StartDate.String(),
+		p.Name+" has restored the class of the booking below, which it had cancelled: the class takes place "+
+			"and the booking stands.")
+}
+
+// ScheduleChanged implements booking.Messages: the new schedule, with the calendar
+// entry updated.
+func (m *Composer) ScheduleChanged(b booking.Booking, before, after catalog.Class, course catalog.Course, p catalog.Provider) []booking.Notification {
+	return m.compose(b, after, course, p, KindScheduleChanged, Request,
+		"New schedule: "+course.Name+", "+after.StartDate.String(),
+		p.Name+" has changed when or where the class of the booking below meets. It was: "+
+			When(before)+", "+orNone(Place(before))+".")
+}
+
+// compose makes one message per distinct address of the enroller and the student;
+// the student's carries the calendar entry (method) when the class sends schedule
+// information.
+func (m *Composer) compose(b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider,
+	kind string, method ics.Method, subject, news string) []booking.Notification {
+	now := m.now()
+	var out []booking.Notification
+	add := func(to booking.Person, calendar bool) {
+		addr := strings.TrimSpace(to.Email)
+		if addr == "" {
+			return
+		}
+		for i := range out {
+			if strings.EqualFold(out[i].To, addr) {
+				if calendar {
+					out[i].Calendar = m.calendar(b, c, course, p, method, to, now)
+				}
+				return
+			}
+		}
+		n := booking.Notification{BookingID: b.ID, Kind: kind, To: addr, Subject: subject, CreatedAt: now,
+			Body: m.body(to, news, b, c, course, p)}
+		if calendar {
+			n.Calendar = m.calendar(b, c, course, p, method, to, now)
+		}
+		out = append(out, n)
+	}
+	add(b.Enroller, false)
+	add(b.Student, c.SendScheduleInfo)
+	return out
+}
+
+func (m *Composer) calendar(b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider, method ics.Method, to booking.Person, now time.Time) string {
+	return Calendar(CalendarEntry{
+		Booking: b, Class: c, Course: course, Provider: p, Method: method,
+		Sequence: Sequence(b, now), Organizer: m.From, Stamp: now,
+		Attendee: strings.TrimSpace(to.Email), AttendeeName: strings.TrimSpace(to.FirstName + " " + to.LastName),
+	})
+}
+
+// Sequence is the SEQUENCE of the version of a booking's calendar entry made at now:
+// the whole seconds since the booking was made. It grows with every later version
+// without a counter to store, so a calendar always takes an update or a
+// cancellation over the invitation before it (versions in the same second share it,
+// and RFC 5546 then orders them by DTSTAMP).
+func Sequence(b booking.Booking, now time.Time) int {
+	return max(int(now.Sub(b.CreatedAt)/time.Second), 0)
+}
+
+// body is the plain text of a booking mail to one person.
+func (m *Composer) body(to booking.Person, news string, b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "Hello %s,\n\n%s\n\n", orNone(strings.TrimSpace(to.FirstName+" "+to.LastName)), news)
+	fmt.Fprintf(&s, "Course:    %s\n", course.Name)
+	fmt.Fprintf(&s, "Provider:  %s\n", p.Name)
+	fmt.Fprintf(&s, "Class:     %s\n", c.ExternalID)
+	fmt.Fprintf(&s, "When:      %s\n", When(c))
+	fmt.Fprintf(&s, "Where:     %s\n", orNone(Place(c)))
+	fmt.Fprintf(&s, "Student:   %s %s\n", b.Student.FirstName, b.Student.LastName)
+	if b.Company != "" {
+		fmt.Fprintf(&s, "Company:   %s\n", b.Company)
+	}
+	fmt.Fprintf(&s, "Booking:   %s\n", b.Reference)
+	if m.PublicURL != "" && to.Email == b.Enroller.Email {
+		fmt.Fprintf(&s, "\nSee the booking: %s/bookings/%s\n", strings.TrimRight(m.PublicURL, "/"), b.Reference)
+	}
+	s.WriteString("\n-- \nTrainingportal\n")
+	return s.String()
+}
+
+// When is a class's schedule in its own time zone, e.g. "2026-03-02 09:00 – 2026-03-03
+// 16:00 (Europe/Oslo)", or its dates when it has no times.
+func When(c catalog.Class) string {
+	at := func(d catalog.Date, t *catalog.TimeOfDay) string {
+		if t == nil {
+			return d.String()
+		}
+		return fmt.Sprintf("%s %02d:%02d", d, t.Hour, t.Minute)
+	}
+	s := at(c.StartDate, c.StartTime)
+	if end := at(c.EndDate, c.EndTime); end != s {
+		s += " – " + end
+	}
+	return s + " (" + c.TimeZone + ")"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(not given)"
+	}
+	return s
+}

@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/tportal/tportal/internal/booking"
+	"github.com/tportal/tportal/internal/catalog"
+)
+
+// The notifications table is the portal's mail outbox: every e-mail is a row, written
+// in the transaction of the change that causes it where the change goes through the
+// store in one (booking changes), and marked sent once delivered.
+
+// MailQueue is told, inside the transaction that adds messages to the outbox, the IDs
+// of the new messages, so that it can schedule their delivery in that same
+// transaction (jobs.Runner.EnqueueMailTx). An error rolls the change back.
+type MailQueue func(ctx context.Context, tx *sql.Tx, ids []int64) error
+
+// SetMailQueue sets the MailQueue; nil (the default) leaves new messages in the outbox
+// unscheduled, for staff to read. Set it before the store is used.
+func (s *DB) SetMailQueue(q MailQueue) { s.mailQueue = q }
+
+// CourseByID implements booking.Store.
+func (s *DB) CourseByID(ctx context.Context, id int64) (catalog.Course, error) {
+	var c catalog.Course
+	var created int64
+	err := s.q().QueryRowContext(ctx, `SELECT id, provider_id, external_id, name, description, created_at
+		FROM courses WHERE id = $1`, id).Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created)
+	c.CreatedAt = fromMillis(created)
+	return c, mapErr(err, "course")
+}
+
+// CreateNotifications implements booking.Store.
+func (s *DB) CreateNotifications(ctx context.Context, ns []booking.Notification) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.addToOutbox(ctx, tx, ns) })
+}
+
+// addToOutbox inserts ns in tx, sets their IDs, and hands the IDs to the MailQueue.
+func (s *DB) addToOutbox(ctx context.Context, tx *sql.Tx, ns []booking.Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ns))
+	for i := range ns {
+		n := &ns[i]
+		err := s.in(tx).QueryRowContext(ctx, `INSERT INTO notifications (booking_id, kind, recipient, subject, body, calendar, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+			sql.NullInt64{Int64: n.BookingID, Valid: n.BookingID != 0}, n.Kind, n.To, n.Subject, n.Body, n.Calendar,
+			millis(n.CreatedAt)).Scan(&n.ID)
+		if err != nil {
+			return mapErr(err, "notification")
+		}
+		ids[i] = n.ID
+	}
+	if s.mailQueue == nil {
+		return nil
+	}
+	return s.mailQueue(ctx, tx, ids)
+}
+
+const notificationColumns = `id, booking_id, kind, recipient, subject, body, calendar, attempts, last_error, created_at, sent_at`
+
+func scanNotification(row scanner) (booking.Notification, error) {
+	var n booking.Notification
+	var bookingID, sent sql.NullInt64
+	var created int64
+	err := row.Scan(&n.ID, &bookingID, &n.Kind, &n.To, &n.Subject, &n.Body, &n.Calendar, &n.Attempts, &n.LastError, &created, &sent)
+	n.BookingID, n.CreatedAt, n.SentAt = bookingID.Int64, fromMillis(created), timePtr(sent)
+	return n, err
+}
+
+// Notifications lists the outbox messages of a booking, oldest first.
+func (s *DB) Notifications(ctx context.Context, bookingID int64) ([]booking.Notification, error) {
+	return queryAll(ctx, s, "list notifications", `SELECT `+notificationColumns+`
+		FROM notifications WHERE booking_id = $1 ORDER BY id`, []any{bookingID}, scanNotification)
+}
+
+// Outbox lists the outbox newest first: messages with an ID below beforeID (0: from
+// the newest), at most limit, only unsent ones when unsentOnly.
+func (s *DB) Outbox(ctx context.Context, beforeID int64, limit int, unsentOnly bool) ([]booking.Notification, error) {
+	q := `SELECT ` + notificationColumns + ` FROM notifications WHERE ($1 = 0 OR id < $1)`
+	if unsentOnly {
+		q += ` AND sent_at IS NULL`
+	}
+	return queryAll(ctx, s, "list the outbox", q+` ORDER BY id DESC LIMIT $2`, []any{beforeID, limit}, scanNotification)
+}
+
+// Notification returns one outbox message; errs.NotFound when there is none.
+func (s *DB) Notification(ctx context.Context, id int64) (booking.Notification, error) {
+	n, err := scanNotification(s.q().QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE id = $1`, id))
+	return n, mapErr(err, "notification")
+}
+
+// UnsentNotifications returns the IDs of messages not yet sent that have failed
+// fewer than maxAttempts times, oldest first, at most limit: the ones a restarted
+// or newly configured sender still has to deliver.
+func (s *DB) UnsentNotifications(ctx context.Context, maxAttempts, limit int) ([]int64, error) {
+	return queryAll(ctx, s, "list unsent notifications", `SELECT id FROM notifications
+		WHERE sent_at IS NULL AND attempts < $1 ORDER BY id LIMIT $2`, []any{maxAttempts, limit},
+		func(row scanner) (int64, error) {
+			var id int64
+			return id, row.Scan(&id)
+		})
+}
+
+// MarkNotificationSent records that a message was delivered at.
+func (s *DB) MarkNotificationSent(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.q().ExecContext(ctx, `UPDATE notifications SET sent_at = $1, last_error = '' WHERE id = $2`, millis(at), id)
+	return mapErr(err, "mark notification sent")
+}
+
+// RecordNotificationFailure counts a failed delivery attempt and keeps its reason.
+func (s *DB) RecordNotificationFailure(ctx context.Context, id int64, reason string) error {
+	_, err := s.q().ExecContext(ctx, `UPDATE notifications SET attempts = attempts + 1, last_error = $1 WHERE id = $2`, reason, id)
+	return mapErr(err, "record notification failure")
+}

@@ -1,0 +1,147 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tportal/tportal/internal/booking"
+	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/store/storetest"
+)
+
+func TestOutbox(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dialect)
+		_, co, cl := seed(t, db)
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		b := booking.Booking{Reference: "TP-1", ClassID: cl.ID, State: booking.Reserved, CreatedAt: now, UpdatedAt: now,
+			Enroller: booking.Person{Email: "ola@acme.example"}}
+		if err := db.CreateBooking(ctx, &b, func(catalog.Class) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.CourseByID(ctx, co.ID); err != nil || got.Name != co.Name {
+			t.Errorf("CourseByID = %+v, %v; want %q", got, err, co.Name)
+		}
+		if _, err := db.CourseByID(ctx, co.ID+100); !errs.Is(err, errs.NotFound) {
+			t.Errorf("CourseByID of an unknown course = %v, want NotFound", err)
+		}
+
+		// The queue sees the new IDs inside the transaction that stores them.
+		var queued []int64
+		db.SetMailQueue(func(_ context.Context, tx *sql.Tx, ids []int64) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications`).Scan(&n); err != nil {
+				return err
+			}
+			if n < len(ids) {
+				return errors.New("the new messages are not visible in the transaction")
+			}
+			queued = append(queued, ids...)
+			return nil
+		})
+		ns := []booking.Notification{
+			{Kind: "password_reset", To: "kari@acme.example", Subject: "Reset", Body: "link", CreatedAt: now},
+			{BookingID: b.ID, Kind: "booking_confirmed", To: "ola@acme.example", Subject: "Booked", Body: "text",
+				Calendar: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", CreatedAt: now},
+		}
+		if err := db.CreateNotifications(ctx, ns); err != nil {
+			t.Fatal(err)
+		}
+		if ns[0].ID == 0 || ns[1].ID <= ns[0].ID || len(queued) != 2 || queued[0] != ns[0].ID || queued[1] != ns[1].ID {
+			t.Fatalf("IDs %d, %d; queued %v; want increasing IDs, both queued", ns[0].ID, ns[1].ID, queued)
+		}
+		got, err := db.Notification(ctx, ns[1].ID)
+		if err != nil || got.BookingID != b.ID || got.Calendar != ns[1].Calendar || got.Kind != "booking_confirmed" ||
+			!got.CreatedAt.Equal(now) || got.SentAt != nil || got.Attempts != 0 {
+			t.Errorf("Notification = %+v, %v; want it as stored, unsent", got, err)
+		}
+		if got, err := db.Notification(ctx, ns[0].ID); err != nil || got.BookingID != 0 {
+			t.Errorf("account message = %+v, %v; want no booking", got, err)
+		}
+		if _, err := db.Notification(ctx, 9999); !errs.Is(err, errs.NotFound) {
+			t.Errorf("unknown message = %v, want NotFound", err)
+		}
+
+		// A change and its messages commit together: a queue that fails rolls both back.
+		db.SetMailQueue(func(context.Context, *sql.Tx, []int64) error { return errors.New("queue down") })
+		_, err = db.ModifyBooking(ctx, b.Reference, func(b *booking.Booking) error {
+			b.State = booking.Cancelled
+			b.Outbox = []booking.Notification{{BookingID: b.ID, Kind: "booking_cancelled", To: "ola@acme.example", CreatedAt: now}}
+			return nil
+		})
+		if err == nil {
+			t.Fatal("ModifyBooking with a failing queue = nil error")
+		}
+		if after, _ := db.BookingByReference(ctx, b.Reference); after.State != booking.Reserved {
+			t.Errorf("booking %s after a rolled-back change, want RESERVED", after.State)
+		}
+		db.SetMailQueue(nil)
+		if _, err := db.ModifyBooking(ctx, b.Reference, func(b *booking.Booking) error {
+			b.State = booking.Cancelled
+			b.Outbox = []booking.Notification{{BookingID: b.ID, Kind: "booking_cancelled", To: "ola@acme.example", CreatedAt: now}}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		mine, err := db.Notifications(ctx, b.ID)
+		if err != nil || len(mine) != 2 || mine[1].Kind != "booking_cancelled" {
+			t.Fatalf("booking's messages = %+v, %v; want the confirmation and one cancellation", mine, err)
+		}
+
+		// Delivery bookkeeping.
+		noErr := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		noErr(db.RecordNotificationFailure(ctx, ns[0].ID, "451 try later"))
+		noErr(db.RecordNotificationFailure(ctx, ns[0].ID, "451 try later again"))
+		noErr(db.MarkNotificationSent(ctx, ns[1].ID, now))
+		if got, _ := db.Notification(ctx, ns[0].ID); got.Attempts != 2 || got.LastError != "451 try later again" || got.SentAt != nil {
+			t.Errorf("after two failures = %+v", got)
+		}
+		if got, _ := db.Notification(ctx, ns[1].ID); got.SentAt == nil || !got.SentAt.Equal(now) {
+			t.Errorf("sent message has SentAt %v, want %v", got.SentAt, now)
+		}
+		for _, tt := range []struct {
+			maxAttempts int
+			want        []int64
+		}{{3, []int64{ns[0].ID, mine[1].ID}}, {2, []int64{mine[1].ID}}} {
+			ids, err := db.UnsentNotifications(ctx, tt.maxAttempts, 10)
+			noErr(err)
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("UnsentNotifications(max %d) = %v, want %v", tt.maxAttempts, ids, tt.want)
+			}
+		}
+
+		// The staff page's listing: newest first, paged, optionally unsent only.
+		for _, tt := range []struct {
+			before int64
+			limit  int
+			unsent bool
+			want   []int64
+		}{
+			{0, 10, false, []int64{mine[1].ID, ns[1].ID, ns[0].ID}},
+			{0, 2, false, []int64{mine[1].ID, ns[1].ID}},
+			{ns[1].ID, 10, false, []int64{ns[0].ID}},
+			{0, 10, true, []int64{mine[1].ID, ns[0].ID}},
+		} {
+			list, err := db.Outbox(ctx, tt.before, tt.limit, tt.unsent)
+			noErr(err)
+			var ids []int64
+			for _, n := range list {
+				ids = append(ids, n.ID)
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("Outbox(before %d, limit %d, unsent %v) = %v, want %v", tt.before, tt.limit, tt.unsent, ids, tt.want)
+			}
+		}
+	})
+}
