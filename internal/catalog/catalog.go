@@ -31,6 +31,10 @@ type Course struct {
 	Name        string
 	Description string
 	CreatedAt   time.Time
+	// ClassesVersion changes, in the same transaction, with every write to any of the
+	// course's classes (seats taken by bookings included): an answer built from the
+	// classes stays right while the version read before building it is unchanged.
+	ClassesVersion int64
 }
 
 // Class is a dated run of a course, owned by the provider and identified by the

@@ -87,15 +87,49 @@ func (s *DB) Courses(ctx context.Context, f catalog.CourseFilter) ([]catalog.Cou
 		args = append(args, *f.ExternalID)
 		where = append(where, "external_id = $"+itoa(len(args)))
 	}
-	q := `SELECT id, provider_id, external_id, name, description, created_at FROM courses`
+	q := `SELECT ` + courseColumns + ` FROM courses`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	return queryAll(ctx, s, "list courses", q+" ORDER BY name, id", args, func(row scanner) (catalog.Course, error) {
-		var c catalog.Course
-		var created int64
-		err := row.Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created)
-		c.CreatedAt = fromMillis(created)
-		return c, err
-	})
+	return queryAll(ctx, s, "list courses", q+" ORDER BY name, id", args, scanCourse)
+}
+
+const courseColumns = `id, provider_id, external_id, name, description, created_at, classes_version`
+
+func scanCourse(row scanner) (catalog.Course, error) {
+	var c catalog.Course
+	var created int64
+	err := row.Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created, &c.ClassesVersion)
+	c.CreatedAt = fromMillis(created)
+	return c, err
+}
+
+// ProviderWithCourse implements auth.CourseLookup: the provider with the username and
+// its course with the external id (nil when the provider has none), in one query, so
+// that an API call on a course pays one round trip for both — and still sees a
+// rotated password or a removed provider at once.
+func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID string) (catalog.Provider, *catalog.Course, error) {
+	var (
+		p                catalog.Provider
+		created          int64
+		id, providerID   sql.NullInt64
+		courseCreated    sql.NullInt64
+		version          sql.NullInt64
+		ext, name, descr sql.NullString
+	)
+	err := s.q().QueryRowContext(ctx, `SELECT p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at,
+			co.id, co.provider_id, co.external_id, co.name, co.description, co.created_at, co.classes_version
+		FROM providers p LEFT JOIN courses co ON co.provider_id = p.id AND co.external_id = $2
+		WHERE p.username = $1`, username, externalCourseID).Scan(
+		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created,
+		&id, &providerID, &ext, &name, &descr, &courseCreated, &version)
+	if err != nil {
+		return catalog.Provider{}, nil, mapErr(err, "provider "+username)
+	}
+	p.CreatedAt = fromMillis(created)
+	if !id.Valid {
+		return p, nil, nil
+	}
+	return p, &catalog.Course{ID: id.Int64, ProviderID: providerID.Int64, ExternalID: ext.String, Name: name.String,
+		Description: descr.String, CreatedAt: fromMillis(courseCreated.Int64), ClassesVersion: version.Int64}, nil
 }
