@@ -20,6 +20,9 @@ type Provider struct {
 	CancelURL    string // the provider's cancel URL (template)
 	Secret       string // optional shared secret for signing calls to the provider
 	CreatedAt    time.Time
+	// CoursesVersion changes, in the same transaction, with every change to the
+	// provider's courses' own fields (not their classes): see Course.ClassesVersion.
+	CoursesVersion int64
 }
 
 // Course is a curriculum, created by portal staff and assigned to one provider, who

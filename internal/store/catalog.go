@@ -10,12 +10,12 @@ import (
 
 var _ catalog.Store = (*DB)(nil)
 
-const providerColumns = `id, name, username, password_hash, reserve_url, cancel_url, secret, created_at`
+const providerColumns = `id, name, username, password_hash, reserve_url, cancel_url, secret, created_at, courses_version`
 
 func scanProvider(row scanner) (catalog.Provider, error) {
 	var p catalog.Provider
 	var created int64
-	err := row.Scan(&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created)
+	err := row.Scan(&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion)
 	p.CreatedAt = fromMillis(created)
 	return p, err
 }
@@ -117,11 +117,11 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 		version          sql.NullInt64
 		ext, name, descr sql.NullString
 	)
-	err := s.q().QueryRowContext(ctx, `SELECT p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at,
+	err := s.q().QueryRowContext(ctx, `SELECT p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
 			co.id, co.provider_id, co.external_id, co.name, co.description, co.created_at, co.classes_version
 		FROM providers p LEFT JOIN courses co ON co.provider_id = p.id AND co.external_id = $2
 		WHERE p.username = $1`, username, externalCourseID).Scan(
-		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created,
+		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion,
 		&id, &providerID, &ext, &name, &descr, &courseCreated, &version)
 	if err != nil {
 		return catalog.Provider{}, nil, mapErr(err, "provider "+username)

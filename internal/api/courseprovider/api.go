@@ -50,8 +50,9 @@ type API struct {
 	// a country code; DefaultCountryCode ("NO") when empty.
 	DefaultCountry string
 
-	// classes caches encoded getCourseClasses answers; see getCourseClasses.
-	classes answerCache
+	// classes and courses cache encoded answers of getCourseClasses (by course) and
+	// getCourses (by provider); see those methods.
+	classes, courses answerCache
 }
 
 // handler is one API method: it gets the authenticated provider and the parameters
@@ -164,7 +165,14 @@ func (a *API) authenticate(r *http.Request, user, pass string) (catalog.Provider
 	return p, r, err
 }
 
+// getCourses answers from a cache of encoded answers while the provider's
+// CoursesVersion, read with the credentials, is the one the answer was built at; see
+// getCourseClasses.
 func (a *API) getCourses(r *http.Request, p catalog.Provider, _ params) (any, error) {
+	asXML := wantsXML(r)
+	if body, ok := a.courses.get(p.ID, asXML, p.CoursesVersion); ok {
+		return body, nil
+	}
 	courses, err := a.Catalog.Courses(r.Context(), p)
 	if err != nil {
 		return nil, err
@@ -173,7 +181,12 @@ func (a *API) getCourses(r *http.Request, p catalog.Provider, _ params) (any, er
 	for _, c := range courses {
 		out.Courses = append(out.Courses, toCourseDTO(c))
 	}
-	return listBody{xml: out, json: out.Courses}, nil
+	body, err := encoded(listBody{xml: out, json: out.Courses}, asXML)
+	if err != nil {
+		return nil, err
+	}
+	a.courses.put(p.ID, asXML, p.CoursesVersion, body)
+	return body, nil
 }
 
 // getCourseClasses answers from a cache of encoded answers while the course's

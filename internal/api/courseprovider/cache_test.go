@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"maps"
 	"net/url"
 	"testing"
 	"time"
@@ -158,6 +159,83 @@ func TestCredentialsChecksSeeOtherInstances(t *testing.T) {
 		}
 		for _, path := range []string{"", "/BST/courseClasses"} {
 			expect(t, "new password "+path, a.post(path, fresh, nil), 200)
+		}
+	})
+}
+
+// TestCourseCacheSeesOtherInstances: instance A caches acme's getCourses answer; a
+// course created, renamed or deleted through instance B's database must show in A's
+// next answer, in JSON and in XML. A class write must not disturb it.
+func TestCourseCacheSeesOtherInstances(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		a := newPortal(t, dialect)
+		b := newPortalAt(t, a.dbURL, a)
+		coursesOf := func(asXML bool) map[string]string { // external id -> name
+			accept := "application/json"
+			if asXML {
+				accept = "application/xml"
+			}
+			r := a.postAt("v1/courses/get", a.acme, nil, accept)
+			expect(t, "getCourses", r, 200)
+			var list []struct {
+				ExternalCourseID string `json:"externalCourseId" xml:"externalCourseId"`
+				Name             string `json:"name" xml:"name"`
+			}
+			var err error
+			if asXML {
+				var doc struct {
+					Courses *[]struct {
+						ExternalCourseID string `json:"externalCourseId" xml:"externalCourseId"`
+						Name             string `json:"name" xml:"name"`
+					} `xml:"course"`
+				}
+				doc.Courses = &list
+				err = xml.Unmarshal(r.body, &doc)
+			} else {
+				err = json.Unmarshal(r.body, &list)
+			}
+			if err != nil {
+				t.Fatalf("answer %s: %v", r.body, err)
+			}
+			out := map[string]string{}
+			for _, c := range list {
+				out[c.ExternalCourseID] = c.Name
+			}
+			return out
+		}
+		exec := func(q string, args ...any) {
+			if _, err := b.db.SQL().ExecContext(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		steps := []struct {
+			name  string
+			write func()
+			want  map[string]string
+		}{
+			{"course added", func() {
+				if _, err := b.catalog.AddCourse(ctx, "acme", catalog.Course{Name: "Sea survival", ExternalID: "SEA"}); err != nil {
+					t.Fatal(err)
+				}
+			}, map[string]string{"BST": "BST course", "SEA": "Sea survival"}},
+			{"a class written (no change)", func() {
+				expect(t, "add", b.post("/BST/courseClasses/add", b.acme, classForm("W1")), 200)
+			}, map[string]string{"BST": "BST course", "SEA": "Sea survival"}},
+			{"course renamed", func() { exec(`UPDATE courses SET name = 'Sea survival II' WHERE external_id = 'SEA'`) },
+				map[string]string{"BST": "BST course", "SEA": "Sea survival II"}},
+			{"course deleted", func() { exec(`DELETE FROM courses WHERE external_id = 'SEA'`) },
+				map[string]string{"BST": "BST course"}},
+		}
+		for _, st := range steps {
+			coursesOf(false)
+			coursesOf(true)
+			st.write()
+			for _, asXML := range []bool{false, true} {
+				if got := coursesOf(asXML); !maps.Equal(got, st.want) {
+					t.Errorf("%s (xml %v): A answers %v, want %v", st.name, asXML, got, st.want)
+				}
+			}
 		}
 	})
 }

@@ -101,16 +101,16 @@ func encoded(v any, asXML bool) (rawBody, error) {
 	return rawBody{contentType: contentType(asXML), body: buf.Bytes()}, nil
 }
 
-// answerCache keeps the latest encoded answer per course and format, with the
-// course's ClassesVersion it was built at. It holds at most two answers per course
-// (JSON and XML), and courses are created only by the portal's staff.
+// answerCache keeps the latest encoded answer per key (a course or a provider) and
+// format, with the version it was built at. It holds at most two answers per key
+// (JSON and XML); courses and providers are created only by the portal's staff.
 type answerCache struct {
 	m sync.Map // answerKey -> *cachedAnswer
 }
 
 type answerKey struct {
-	courseID int64
-	xml      bool
+	id  int64
+	xml bool
 }
 
 type cachedAnswer struct {
@@ -118,19 +118,19 @@ type cachedAnswer struct {
 	body    rawBody
 }
 
-// get returns the answer cached for the course at exactly this version.
-func (c *answerCache) get(courseID int64, asXML bool, version int64) (rawBody, bool) {
-	v, ok := c.m.Load(answerKey{courseID, asXML})
+// get returns the answer cached for the key at exactly this version.
+func (c *answerCache) get(id int64, asXML bool, version int64) (rawBody, bool) {
+	v, ok := c.m.Load(answerKey{id, asXML})
 	if !ok || v.(*cachedAnswer).version != version {
 		return rawBody{}, false
 	}
 	return v.(*cachedAnswer).body, true
 }
 
-// put caches body as the course's answer at version. Two callers building at once
+// put caches body as the key's answer at version. Two callers building at once
 // may store in either order: an older version only costs the next call a rebuild.
-func (c *answerCache) put(courseID int64, asXML bool, version int64, body rawBody) {
-	c.m.Store(answerKey{courseID, asXML}, &cachedAnswer{version: version, body: body})
+func (c *answerCache) put(id int64, asXML bool, version int64, body rawBody) {
+	c.m.Store(answerKey{id, asXML}, &cachedAnswer{version: version, body: body})
 }
 
 // errorBody is the documented error shape. It also carries the status message's

@@ -22,35 +22,35 @@ import (
 //	  go test -run '^$' -bench Reads -benchtime 2s ./internal/api/courseprovider/
 func BenchmarkReads(b *testing.B) {
 	sizes := []int{1, 20, 200, 2000}
-	// ceiling first, so a slow database does not starve its share of the machine.
-	b.Run("ceiling", func(b *testing.B) {
-		b.Run("getCourses", func(b *testing.B) {
-			courses := make([]ceilingCourse, 0, len(sizes)+1)
-			for _, ext := range append([]string{"BST"}, courseNames(sizes)...) {
-				courses = append(courses, ceilingCourse{ID: 1, ExternalCourseID: ext, Name: ext + " course", Description: "about " + ext})
-			}
-			benchRead(b, ceilingCreds, ceilingServer(b, courses), "/get")
-		})
-		for _, n := range sizes {
-			b.Run("getCourseClasses-"+strconv.Itoa(n), func(b *testing.B) {
-				classes := make([]ceilingClass, n)
-				for i := range classes {
-					classes[i] = ceilingClassOf("R"+strconv.Itoa(i), "N"+strconv.Itoa(n))
-				}
-				benchRead(b, ceilingCreds, ceilingServer(b, classes), "/get")
-			})
-		}
-	})
+	portals := map[string]*portal{}
 	for _, dialect := range storetest.Dialects() {
-		b.Run(dialect, func(b *testing.B) {
-			p := readPortal(b, dialect, sizes)
-			b.Run("getCourses", func(b *testing.B) { benchRead(b, p.acme, p.base, "") })
-			for _, n := range sizes {
-				b.Run("getCourseClasses-"+strconv.Itoa(n), func(b *testing.B) {
-					benchRead(b, p.acme, p.base, "/N"+strconv.Itoa(n)+"/courseClasses")
-				})
+		portals[dialect] = readPortal(b, dialect, sizes)
+	}
+	// Each path runs on the ceiling and then on each database, one after the other,
+	// so that the ratios compare runs made under the same load.
+	run := func(path string, ceiling func() string, tportal string) {
+		b.Run(path, func(b *testing.B) {
+			b.Run("ceiling", func(b *testing.B) { benchRead(b, ceilingCreds, ceiling(), "") })
+			for _, dialect := range storetest.Dialects() {
+				b.Run(dialect, func(b *testing.B) { benchRead(b, portals[dialect].acme, portals[dialect].base, tportal) })
 			}
 		})
+	}
+	run("getCourses", func() string {
+		courses := make([]ceilingCourse, 0, len(sizes)+1)
+		for _, ext := range append([]string{"BST"}, courseNames(sizes)...) {
+			courses = append(courses, ceilingCourse{ID: 1, ExternalCourseID: ext, Name: ext + " course", Description: "about " + ext})
+		}
+		return ceilingServer(b, courses)
+	}, "")
+	for _, n := range sizes {
+		run("getCourseClasses-"+strconv.Itoa(n), func() string {
+			classes := make([]ceilingClass, n)
+			for i := range classes {
+				classes[i] = ceilingClassOf("R"+strconv.Itoa(i), "N"+strconv.Itoa(n))
+			}
+			return ceilingServer(b, classes)
+		}, "/N"+strconv.Itoa(n)+"/courseClasses")
 	}
 }
 
