@@ -133,3 +133,11 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 	return p, &catalog.Course{ID: id.Int64, ProviderID: providerID.Int64, ExternalID: ext.String, Name: name.String,
 		Description: descr.String, CreatedAt: fromMillis(courseCreated.Int64), ClassesVersion: version.Int64}, nil
 }
+
+// ClassesVersion implements catalog.ClassesVersioner: the course's classes_version,
+// one indexed read of one row.
+func (s *DB) ClassesVersion(ctx context.Context, courseID int64) (int64, error) {
+	var v int64
+	err := s.q().QueryRowContext(ctx, `SELECT classes_version FROM courses WHERE id = $1`, courseID).Scan(&v)
+	return v, mapErr(err, "course")
+}
