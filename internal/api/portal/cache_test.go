@@ -1,13 +1,16 @@
 package portal_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/tportal/tportal/internal/api/portal"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/store"
@@ -127,4 +130,37 @@ func mustFind(t *testing.T, cat *catalog.Service, courseID int64) []catalog.Clas
 		t.Fatal(err)
 	}
 	return cs
+}
+
+// TestClassListIsEncodingJSON checks that the hand-encoded list is byte for byte what
+// encoding/json writes for the same classes.
+func TestClassListIsEncodingJSON(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	for i := range 3 {
+		e.addClass(classSpec{ext: "E" + strconv.Itoa(i), location: "Å<&>\"" + strconv.Itoa(i), seats: i})
+	}
+	for _, q := range []string{"", "?course=" + strconv.FormatInt(e.bst.ID, 10)} {
+		req, _ := http.NewRequest("GET", e.url+"/api/v1/classes"+q, nil)
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		var decoded []map[string]any
+		if err := json.Unmarshal(got, &decoded); err != nil || len(decoded) != 3 {
+			t.Fatalf("%s: %d classes, %v", q, len(decoded), err)
+		}
+		cs := mustFind(t, e.cat, e.bst.ID)
+		var want bytes.Buffer
+		dtos := make([]portal.ClassDTOForTest, 0, len(cs))
+		for _, c := range cs {
+			dtos = append(dtos, portal.ToClassDTOForTest(c))
+		}
+		_ = json.NewEncoder(&want).Encode(dtos)
+		if !bytes.Equal(got, want.Bytes()) {
+			t.Errorf("%s:\n got %s\nwant %s", q, got, want.Bytes())
+		}
+	}
 }
