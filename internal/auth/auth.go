@@ -101,6 +101,44 @@ func New(lookup Lookup) *Authenticator {
 // get the same errs.Unauthorized; a client over its failure limit gets errs.RateLimited
 // whether or not the credentials are right, so the limit cannot be used as an oracle.
 func (a *Authenticator) Authenticate(ctx context.Context, clientKey, username, password string) (catalog.Provider, error) {
+	return a.check(ctx, clientKey, username, password, func() (catalog.Provider, error) {
+		return a.lookup.ProviderByUsername(ctx, username)
+	})
+}
+
+// CourseLookup finds a provider and one of its courses in one query; *store.DB
+// satisfies it.
+type CourseLookup interface {
+	// ProviderWithCourse returns errs.NotFound for an unknown username, and a nil
+	// course when the provider has no course with the external id.
+	ProviderWithCourse(ctx context.Context, username, externalCourseID string) (catalog.Provider, *catalog.Course, error)
+}
+
+// AuthenticateCourse is Authenticate that also returns the provider's course with the
+// external id (nil when the provider has none), read in the same query as the
+// provider when the Lookup is a CourseLookup. The provider row is read on every call
+// either way, so a rotated password or a removed provider stops working at once on
+// every instance sharing the database.
+func (a *Authenticator) AuthenticateCourse(ctx context.Context, clientKey, username, password, externalCourseID string) (catalog.Provider, *catalog.Course, error) {
+	cl, ok := a.lookup.(CourseLookup)
+	if !ok {
+		p, err := a.Authenticate(ctx, clientKey, username, password)
+		return p, nil, err
+	}
+	var course *catalog.Course
+	p, err := a.check(ctx, clientKey, username, password, func() (catalog.Provider, error) {
+		p, c, err := cl.ProviderWithCourse(ctx, username, externalCourseID)
+		course = c
+		return p, err
+	})
+	if err != nil {
+		return catalog.Provider{}, nil, err
+	}
+	return p, course, nil
+}
+
+// check runs the checks of Authenticate with find reading the provider.
+func (a *Authenticator) check(ctx context.Context, clientKey, username, password string, find func() (catalog.Provider, error)) (catalog.Provider, error) {
 	if a.limited(clientKey) {
 		return catalog.Provider{}, errs.E(errs.RateLimited, "too many failed logins from this address; wait a few seconds and try again")
 	}
@@ -116,7 +154,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, clientKey, username, p
 		a.fail(clientKey)
 		return catalog.Provider{}, bad
 	}
-	p, err := a.lookup.ProviderByUsername(ctx, username)
+	p, err := find()
 	if errs.Is(err, errs.NotFound) {
 		_ = bcrypt.CompareHashAndPassword(a.dummyHash, []byte(password))
 		a.fail(clientKey)

@@ -6,6 +6,7 @@
 package catalog
 
 import (
+	"sync"
 	"time"
 )
 
@@ -19,6 +20,9 @@ type Provider struct {
 	CancelURL    string // the provider's cancel URL (template)
 	Secret       string // optional shared secret for signing calls to the provider
 	CreatedAt    time.Time
+	// CoursesVersion changes, in the same transaction, with every change to the
+	// provider's courses' own fields (not their classes): see Course.ClassesVersion.
+	CoursesVersion int64
 }
 
 // Course is a curriculum, created by portal staff and assigned to one provider, who
@@ -30,6 +34,10 @@ type Course struct {
 	Name        string
 	Description string
 	CreatedAt   time.Time
+	// ClassesVersion changes, in the same transaction, with every write to any of the
+	// course's classes (seats taken by bookings included): an answer built from the
+	// classes stays right while the version read before building it is unchanged.
+	ClassesVersion int64
 }
 
 // Class is a dated run of a course, owned by the provider and identified by the
@@ -63,11 +71,29 @@ func (c *Class) Cancelled() bool { return c.CancelledAt != nil }
 
 // Zone returns the class's time zone; the zone was checked when it was set.
 func (c *Class) Zone() *time.Location {
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := LoadZone(c.TimeZone)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// zones caches loaded time zones: time.LoadLocation reads and parses the zone's data
+// from disk on every call, and every class write needs its zone three times. Only
+// zones that loaded are kept, so the map is bounded by the zone database.
+var zones sync.Map // name -> *time.Location
+
+// LoadZone is time.LoadLocation, cached.
+func LoadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
 // StartsAt is the instant the class starts: its start time (or midnight) on its start

@@ -47,3 +47,20 @@ func (s *Service) FindClasses(ctx context.Context, f ClassFilter) ([]Class, erro
 	}
 	return finder.FindClasses(ctx, f)
 }
+
+// ClassesVersioner tells a course's ClassesVersion; *store.DB satisfies it.
+type ClassesVersioner interface {
+	// ClassesVersion returns errs.NotFound for an unknown course.
+	ClassesVersion(ctx context.Context, courseID int64) (int64, error)
+}
+
+// ClassesVersion returns the course's ClassesVersion, for callers that cache answers
+// built from its classes; ok is false when the Store cannot tell it.
+func (s *Service) ClassesVersion(ctx context.Context, courseID int64) (v int64, ok bool, err error) {
+	cv, isCV := s.Store.(ClassesVersioner)
+	if !isCV {
+		return 0, false, nil
+	}
+	v, err = cv.ClassesVersion(ctx, courseID)
+	return v, err == nil, err
+}

@@ -110,6 +110,9 @@ func (s *Service) Courses(ctx context.Context, p Provider) ([]Course, error) {
 // Course returns the provider's course with the external id: errs.Forbidden when the
 // course belongs only to other providers, errs.NotFound when nobody has it.
 func (s *Service) Course(ctx context.Context, p Provider, externalCourseID string) (Course, error) {
+	if c, ok := ctx.Value(knownCourseKey{}).(Course); ok && c.ProviderID == p.ID && c.ExternalID == externalCourseID {
+		return c, nil
+	}
 	courses, err := s.Store.Courses(ctx, CourseFilter{ExternalID: &externalCourseID})
 	if err != nil {
 		return Course{}, err
@@ -123,6 +126,15 @@ func (s *Service) Course(ctx context.Context, p Provider, externalCourseID strin
 		return Course{}, errs.E(errs.Forbidden, "course %q belongs to another provider", externalCourseID)
 	}
 	return Course{}, errs.E(errs.NotFound, "no course with externalCourseId %q; ask Trainingportal to create it", externalCourseID)
+}
+
+type knownCourseKey struct{}
+
+// WithCourse returns ctx carrying course c, already read in this request (with the
+// provider's credentials, in one query), so that Course answers with it instead of
+// querying again. It is used only for the provider and external id it belongs to.
+func WithCourse(ctx context.Context, c Course) context.Context {
+	return context.WithValue(ctx, knownCourseKey{}, c)
 }
 
 // Classes returns the live classes of the provider's course, cancelled ones included.

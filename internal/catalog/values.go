@@ -16,11 +16,48 @@ type Date struct {
 
 // ParseDate reads a yyyy-MM-dd date.
 func ParseDate(s string) (Date, error) {
+	if d, ok := parseDateFast(s); ok {
+		return d, nil
+	}
 	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))
 	if err != nil {
 		return Date{}, fmt.Errorf("%q is not a date in the form yyyy-MM-dd", s)
 	}
 	return DateOf(t), nil
+}
+
+// parseDateFast reads exactly yyyy-MM-dd with a valid day, without time.Parse: stored
+// dates are always in this form and a class list reads four per class. Anything else
+// is left to time.Parse and its messages.
+func parseDateFast(s string) (Date, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return Date{}, false
+	}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || m < 1 || m > 12 || d < 1 || d > daysIn(time.Month(m), y) {
+		return Date{}, false
+	}
+	return Date{y, time.Month(m), d}, true
+}
+
+// digits reads a short run of ASCII digits.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// daysIn is the number of days in month m of year y.
+func daysIn(m time.Month, y int) int {
+	return time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // EarliestDate is the earliest date any date parameter may carry: an earlier one
@@ -57,7 +94,30 @@ func (d Date) String() string {
 	if d.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	return string(d.Append(make([]byte, 0, 10)))
+}
+
+// Append appends the date as yyyy-MM-dd (nothing for the zero Date) to b, with no
+// fmt: a class list formats four dates per class.
+func (d Date) Append(b []byte) []byte {
+	if d.IsZero() {
+		return b
+	}
+	if d.Year < 0 || d.Year > 9999 {
+		return fmt.Appendf(b, "%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	}
+	b = append(b, byte('0'+d.Year/1000), byte('0'+d.Year/100%10), byte('0'+d.Year/10%10), byte('0'+d.Year%10), '-')
+	b = append2(b, int(d.Month))
+	b = append(b, '-')
+	return append2(b, d.Day)
+}
+
+// append2 appends 0 <= n < 100 as two digits.
+func append2(b []byte, n int) []byte {
+	if n < 0 || n > 99 {
+		return fmt.Appendf(b, "%02d", n)
+	}
+	return append(b, byte('0'+n/10), byte('0'+n%10))
 }
 
 // IsZero reports whether d is the zero Date.
@@ -98,6 +158,18 @@ type TimeOfDay struct {
 
 // ParseTimeOfDay reads HH:mm or HH:mm:ss.
 func ParseTimeOfDay(s string) (TimeOfDay, error) {
+	// The stored form, HH:mm or HH:mm:ss, without time.Parse.
+	if (len(s) == 5 || len(s) == 8 && s[5] == ':') && s[2] == ':' {
+		h, ok1 := digits(s[0:2])
+		m, ok2 := digits(s[3:5])
+		sec, ok3 := 0, true
+		if len(s) == 8 {
+			sec, ok3 = digits(s[6:8])
+		}
+		if ok1 && ok2 && ok3 && h < 24 && m < 60 && sec < 60 {
+			return TimeOfDay{h, m, sec}, nil
+		}
+	}
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{"15:04", "15:04:05"} {
 		if t, err := time.Parse(layout, s); err == nil {
@@ -109,10 +181,17 @@ func ParseTimeOfDay(s string) (TimeOfDay, error) {
 
 // String formats the time as HH:mm, or HH:mm:ss when it has seconds.
 func (t TimeOfDay) String() string {
+	return string(t.Append(make([]byte, 0, 8)))
+}
+
+// Append appends the time as String formats it to b.
+func (t TimeOfDay) Append(b []byte) []byte {
+	b = append(append2(b, t.Hour), ':')
+	b = append2(b, t.Minute)
 	if t.Second != 0 {
-		return fmt.Sprintf("%02d:%02d:%02d", t.Hour, t.Minute, t.Second)
+		b = append2(append(b, ':'), t.Second)
 	}
-	return fmt.Sprintf("%02d:%02d", t.Hour, t.Minute)
+	return b
 }
 
 func (t TimeOfDay) seconds() int { return t.Hour*3600 + t.Minute*60 + t.Second }
@@ -177,7 +256,16 @@ func allDigits(s string) bool {
 
 // Amount formats the amount with two decimals and a '.' separator, e.g. "1250.50".
 func (m Money) Amount() string {
-	return fmt.Sprintf("%d.%02d", m.Minor/100, m.Minor%100)
+	return string(m.AppendAmount(make([]byte, 0, 16)))
+}
+
+// AppendAmount appends the amount as Amount formats it to b.
+func (m Money) AppendAmount(b []byte) []byte {
+	if m.Minor < 0 {
+		return fmt.Appendf(b, "%d.%02d", m.Minor/100, m.Minor%100)
+	}
+	b = strconv.AppendInt(b, m.Minor/100, 10)
+	return append2(append(b, '.'), int(m.Minor%100))
 }
 
 // Address is where a class takes place.

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,5 +100,44 @@ func TestClassInstantsAcrossDST(t *testing.T) {
 				t.Errorf("EnrollmentClosesAt = %s, want %s", got, tt.wantClose)
 			}
 		})
+	}
+}
+
+// TestFastPathsMatchTimePackage checks the hand-written date and time readers and
+// writers against the time package's, on the edges of the calendar.
+func TestFastPathsMatchTimePackage(t *testing.T) {
+	for _, s := range []string{"2024-02-29", "2023-02-29", "2030-12-31", "2030-13-01", "2030-00-10", "2030-04-31",
+		"0001-01-01", "9999-12-31", "2030-1-01", "2030-01-1x", " 2030-01-01", "2030/01/01", "1900-02-29", "2000-02-29"} {
+		got, err := ParseDate(s)
+		tt, terr := time.Parse("2006-01-02", strings.TrimSpace(s))
+		if (err != nil) != (terr != nil) {
+			t.Errorf("ParseDate(%q) error %v, time.Parse error %v", s, err, terr)
+			continue
+		}
+		if err == nil && (got != DateOf(tt) || got.String() != tt.Format("2006-01-02")) {
+			t.Errorf("ParseDate(%q) = %v (%s), want %s", s, got, got, tt.Format("2006-01-02"))
+		}
+	}
+	for _, s := range []string{"09:00", "23:59:59", "24:00", "09:60", "00:00:00", "9:00", "09:00:5", "12:30:07"} {
+		got, err := ParseTimeOfDay(s)
+		var want time.Time
+		var werr error
+		for _, layout := range []string{"15:04", "15:04:05"} {
+			if want, werr = time.Parse(layout, s); werr == nil {
+				break
+			}
+		}
+		if (err != nil) != (werr != nil) {
+			t.Errorf("ParseTimeOfDay(%q) error %v, time.Parse error %v", s, err, werr)
+			continue
+		}
+		if err == nil && got != (TimeOfDay{want.Hour(), want.Minute(), want.Second()}) {
+			t.Errorf("ParseTimeOfDay(%q) = %v", s, got)
+		}
+	}
+	for _, m := range []int64{0, 5, 99, 100, 1250050, 1_000_000_000_000, -150} {
+		if got, want := (Money{Minor: m}).Amount(), fmt.Sprintf("%d.%02d", m/100, m%100); got != want {
+			t.Errorf("Amount(%d) = %s, want %s", m, got, want)
+		}
 	}
 }

@@ -10,12 +10,12 @@ import (
 
 var _ catalog.Store = (*DB)(nil)
 
-const providerColumns = `id, name, username, password_hash, reserve_url, cancel_url, secret, created_at`
+const providerColumns = `id, name, username, password_hash, reserve_url, cancel_url, secret, created_at, courses_version`
 
 func scanProvider(row scanner) (catalog.Provider, error) {
 	var p catalog.Provider
 	var created int64
-	err := row.Scan(&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created)
+	err := row.Scan(&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion)
 	p.CreatedAt = fromMillis(created)
 	return p, err
 }
@@ -98,12 +98,12 @@ func (s *DB) Courses(ctx context.Context, f catalog.CourseFilter) ([]catalog.Cou
 	return queryAll(ctx, s, "list courses", q+" ORDER BY name, id", args, scanCourse)
 }
 
-const courseColumns = `id, provider_id, external_id, name, description, created_at`
+const courseColumns = `id, provider_id, external_id, name, description, created_at, classes_version`
 
 func scanCourse(row scanner) (catalog.Course, error) {
 	var c catalog.Course
 	var created int64
-	err := row.Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created)
+	err := row.Scan(&c.ID, &c.ProviderID, &c.ExternalID, &c.Name, &c.Description, &created, &c.ClassesVersion)
 	c.CreatedAt = fromMillis(created)
 	return c, err
 }
@@ -130,4 +130,42 @@ func (s *DB) ModifyCourse(ctx context.Context, id int64, fn func(c *catalog.Cour
 		return mapErr(err, "course "+c.ExternalID)
 	})
 	return c, err
+}
+
+// ProviderWithCourse implements auth.CourseLookup: the provider with the username and
+// its course with the external id (nil when the provider has none), in one query, so
+// that an API call on a course pays one round trip for both — and still sees a
+// rotated password or a removed provider at once.
+func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID string) (catalog.Provider, *catalog.Course, error) {
+	var (
+		p                catalog.Provider
+		created          int64
+		id, providerID   sql.NullInt64
+		courseCreated    sql.NullInt64
+		version          sql.NullInt64
+		ext, name, descr sql.NullString
+	)
+	err := s.q().QueryRowContext(ctx, `SELECT p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
+			co.id, co.provider_id, co.external_id, co.name, co.description, co.created_at, co.classes_version
+		FROM providers p LEFT JOIN courses co ON co.provider_id = p.id AND co.external_id = $2
+		WHERE p.username = $1`, username, externalCourseID).Scan(
+		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion,
+		&id, &providerID, &ext, &name, &descr, &courseCreated, &version)
+	if err != nil {
+		return catalog.Provider{}, nil, mapErr(err, "provider "+username)
+	}
+	p.CreatedAt = fromMillis(created)
+	if !id.Valid {
+		return p, nil, nil
+	}
+	return p, &catalog.Course{ID: id.Int64, ProviderID: providerID.Int64, ExternalID: ext.String, Name: name.String,
+		Description: descr.String, CreatedAt: fromMillis(courseCreated.Int64), ClassesVersion: version.Int64}, nil
+}
+
+// ClassesVersion implements catalog.ClassesVersioner: the course's classes_version,
+// one indexed read of one row.
+func (s *DB) ClassesVersion(ctx context.Context, courseID int64) (int64, error) {
+	var v int64
+	err := s.q().QueryRowContext(ctx, `SELECT classes_version FROM courses WHERE id = $1`, courseID).Scan(&v)
+	return v, mapErr(err, "course")
 }

@@ -35,6 +35,12 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, clientKey, username, password string) (catalog.Provider, error)
 }
 
+// CourseAuthenticator is an Authenticator that also reads the provider's course named
+// in the path, in the same query; *auth.Authenticator satisfies it.
+type CourseAuthenticator interface {
+	AuthenticateCourse(ctx context.Context, clientKey, username, password, externalCourseID string) (catalog.Provider, *catalog.Course, error)
+}
+
 // API is the course-provider API v1.
 type API struct {
 	Catalog        *catalog.Service
@@ -44,6 +50,10 @@ type API struct {
 	// DefaultCountry (ISO 3166-1 alpha-2) is the country of phone numbers given without
 	// a country code; DefaultCountryCode ("NO") when empty.
 	DefaultCountry string
+
+	// classes and courses cache encoded answers of getCourseClasses (by course) and
+	// getCourses (by provider); see those methods.
+	classes, courses answerCache
 }
 
 // handler is one API method: it gets the authenticated provider and the parameters
@@ -125,7 +135,7 @@ func (a *API) serve(rt route) http.Handler {
 			return
 		}
 		user, pass := in.credentials(r)
-		p, err := a.Auth.Authenticate(r.Context(), ClientIP(r, a.TrustForwarded), user, pass)
+		p, r, err := a.authenticate(r, user, pass)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -139,7 +149,31 @@ func (a *API) serve(rt route) http.Handler {
 	})
 }
 
+// authenticate checks the credentials. On a course's methods it reads the course in
+// the same query when the Authenticator can, and puts it in the request's context for
+// catalog.Service.Course, which then needs no query of its own.
+func (a *API) authenticate(r *http.Request, user, pass string) (catalog.Provider, *http.Request, error) {
+	ext := r.PathValue("externalCourseId")
+	ca, ok := a.Auth.(CourseAuthenticator)
+	if ext == "" || !ok {
+		p, err := a.Auth.Authenticate(r.Context(), ClientIP(r, a.TrustForwarded), user, pass)
+		return p, r, err
+	}
+	p, course, err := ca.AuthenticateCourse(r.Context(), ClientIP(r, a.TrustForwarded), user, pass, ext)
+	if err == nil && course != nil {
+		r = r.WithContext(catalog.WithCourse(r.Context(), *course))
+	}
+	return p, r, err
+}
+
+// getCourses answers from a cache of encoded answers while the provider's
+// CoursesVersion, read with the credentials, is the one the answer was built at; see
+// getCourseClasses.
 func (a *API) getCourses(r *http.Request, p catalog.Provider, _ params) (any, error) {
+	asXML := wantsXML(r)
+	if body, ok := a.courses.get(p.ID, asXML, p.CoursesVersion); ok {
+		return body, nil
+	}
 	courses, err := a.Catalog.Courses(r.Context(), p)
 	if err != nil {
 		return nil, err
@@ -148,11 +182,30 @@ func (a *API) getCourses(r *http.Request, p catalog.Provider, _ params) (any, er
 	for _, c := range courses {
 		out.Courses = append(out.Courses, toCourseDTO(c))
 	}
-	return listBody{xml: out, json: out.Courses}, nil
+	body, err := encoded(listBody{xml: out, json: out.Courses}, asXML)
+	if err != nil {
+		return nil, err
+	}
+	a.courses.put(p.ID, asXML, p.CoursesVersion, body)
+	return body, nil
 }
 
+// getCourseClasses answers from a cache of encoded answers while the course's
+// ClassesVersion — read with the credentials, in the same query — is the one the
+// cached answer was built at. The database bumps the version in the same transaction
+// as every write to the course's classes, so a change made through any instance
+// sharing the database is seen by the next call on every instance.
 func (a *API) getCourseClasses(r *http.Request, p catalog.Provider, _ params) (any, error) {
-	classes, err := a.Catalog.Classes(r.Context(), p, r.PathValue("externalCourseId"))
+	course, err := a.Catalog.Course(r.Context(), p, r.PathValue("externalCourseId"))
+	if err != nil {
+		return nil, err
+	}
+	asXML := wantsXML(r)
+	if body, ok := a.classes.get(course.ID, asXML, course.ClassesVersion); ok {
+		return body, nil
+	}
+	// The classes are read after the version, so they are at least as new as it.
+	classes, err := a.Catalog.Classes(r.Context(), p, course.ExternalID)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +213,18 @@ func (a *API) getCourseClasses(r *http.Request, p catalog.Provider, _ params) (a
 	for _, c := range classes {
 		out.Classes = append(out.Classes, wire.FromClass(c))
 	}
-	return listBody{xml: out, json: out.Classes}, nil
+	var body rawBody
+	if asXML {
+		if body, err = encoded(listBody{xml: out, json: out.Classes}, asXML); err != nil {
+			return nil, err
+		}
+	} else {
+		// The same bytes as json.Encoder's, without reflection (a miss follows every
+		// write to the course, bookings included).
+		body = rawBody{contentType: contentType(false), body: wire.AppendJSONArray(nil, out.Classes, nil)}
+	}
+	a.classes.put(course.ID, asXML, course.ClassesVersion, body)
+	return body, nil
 }
 
 func (a *API) addClass(r *http.Request, p catalog.Provider, in params) (any, error) {

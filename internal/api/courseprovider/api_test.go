@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 // portal is a real portal over a real database, served by a real HTTP server.
 type portal struct {
 	t        testing.TB
+	dbURL    string
 	db       *store.DB
 	catalog  *catalog.Service
 	bookings *booking.Service
@@ -47,11 +48,27 @@ type portal struct {
 
 func newPortal(t testing.TB, dialect string) *portal {
 	t.Helper()
-	db := storetest.Open(t, dialect)
+	return newPortalAt(t, storetest.URL(t, dialect), nil)
+}
+
+// newPortalAt is newPortal on the database at dbURL. With a first portal given, the
+// database is that portal's and is not seeded again: a second instance sharing it,
+// with its own store, caches and server, and the first one's credentials.
+func newPortalAt(t testing.TB, dbURL string, first *portal) *portal {
+	t.Helper()
+	db, err := store.Open(context.Background(), dbURL)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
 	cat := &catalog.Service{Store: db, DefaultZone: "Europe/Oslo"}
 	ctx := context.Background()
 	creds := map[string]url.Values{}
-	for _, p := range []struct{ user, course string }{{"acme", "BST"}, {"other", "FA"}} {
+	seeds := []struct{ user, course string }{{"acme", "BST"}, {"other", "FA"}}
+	if first != nil {
+		seeds, creds["acme"], creds["other"] = nil, first.acme, first.other
+	}
+	for _, p := range seeds {
 		password, hash, err := auth.NewPassword()
 		if err != nil {
 			t.Fatal(err)
@@ -72,7 +89,7 @@ func newPortal(t testing.TB, dialect string) *portal {
 	api := &courseprovider.API{Catalog: cat, Bookings: bookings, Auth: authn}
 	srv := httptest.NewServer(server.Handler(db, reg, server.NewMetrics(reg), logger, api))
 	t.Cleanup(srv.Close)
-	return &portal{t: t, db: db, catalog: cat, bookings: bookings, auth: authn, root: srv.URL, base: srv.URL + "/api/courseprovider/rest/v1/courses/get", acme: creds["acme"], other: creds["other"]}
+	return &portal{t: t, dbURL: dbURL, db: db, catalog: cat, bookings: bookings, auth: authn, root: srv.URL, base: srv.URL + "/api/courseprovider/rest/v1/courses/get", acme: creds["acme"], other: creds["other"]}
 }
 
 // response is a decoded answer.

@@ -1,13 +1,16 @@
 package courseprovider
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tportal/tportal/internal/errs"
 )
@@ -44,28 +47,90 @@ func wantsXML(r *http.Request) bool {
 
 // write sends v as JSON or XML with the status.
 func write(w http.ResponseWriter, r *http.Request, status int, v any) {
+	if raw, ok := v.(rawBody); ok {
+		w.Header().Set("Content-Type", raw.contentType)
+		w.WriteHeader(status)
+		_, _ = w.Write(raw.body)
+		return
+	}
+	asXML := wantsXML(r)
+	w.Header().Set("Content-Type", contentType(asXML))
+	w.WriteHeader(status)
+	if err := encode(w, v, asXML); err != nil {
+		slog.ErrorContext(r.Context(), "encode", "xml", asXML, "err", err)
+	}
+}
+
+func contentType(asXML bool) string {
+	if asXML {
+		return "application/xml; charset=utf-8"
+	}
+	return "application/json; charset=utf-8"
+}
+
+// encode writes v to w as JSON or XML, as the API writes every body.
+func encode(w io.Writer, v any, asXML bool) error {
 	lb, isList := v.(listBody)
-	if wantsXML(r) {
+	if asXML {
 		if isList {
 			v = lb.xml
 		}
-		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(xml.Header))
-		enc := xml.NewEncoder(w)
-		if err := enc.Encode(v); err != nil {
-			slog.ErrorContext(r.Context(), "encode xml", "err", err)
+		if _, err := io.WriteString(w, xml.Header); err != nil {
+			return err
 		}
-		return
+		return xml.NewEncoder(w).Encode(v)
 	}
 	if isList {
 		v = lb.json
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
-		slog.ErrorContext(r.Context(), "encode json", "err", err)
+	return json.NewEncoder(w).Encode(v)
+}
+
+// rawBody is an answer already encoded, written as it is.
+type rawBody struct {
+	contentType string
+	body        []byte
+}
+
+// encoded returns v encoded as write would send it.
+func encoded(v any, asXML bool) (rawBody, error) {
+	var buf bytes.Buffer
+	if err := encode(&buf, v, asXML); err != nil {
+		return rawBody{}, errs.Wrap(err, "encode answer")
 	}
+	return rawBody{contentType: contentType(asXML), body: buf.Bytes()}, nil
+}
+
+// answerCache keeps the latest encoded answer per key (a course or a provider) and
+// format, with the version it was built at. It holds at most two answers per key
+// (JSON and XML); courses and providers are created only by the portal's staff.
+type answerCache struct {
+	m sync.Map // answerKey -> *cachedAnswer
+}
+
+type answerKey struct {
+	id  int64
+	xml bool
+}
+
+type cachedAnswer struct {
+	version int64
+	body    rawBody
+}
+
+// get returns the answer cached for the key at exactly this version.
+func (c *answerCache) get(id int64, asXML bool, version int64) (rawBody, bool) {
+	v, ok := c.m.Load(answerKey{id, asXML})
+	if !ok || v.(*cachedAnswer).version != version {
+		return rawBody{}, false
+	}
+	return v.(*cachedAnswer).body, true
+}
+
+// put caches body as the key's answer at version. Two callers building at once
+// may store in either order: an older version only costs the next call a rebuild.
+func (c *answerCache) put(id int64, asXML bool, version int64, body rawBody) {
+	c.m.Store(answerKey{id, asXML}, &cachedAnswer{version: version, body: body})
 }
 
 // errorBody is the documented error shape. It also carries the status message's

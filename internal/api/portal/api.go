@@ -16,10 +16,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tportal/tportal/internal/api/openapi"
+	"github.com/tportal/tportal/internal/api/wire"
 	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
@@ -49,6 +51,8 @@ type API struct {
 	Bookings *booking.Service
 	Tokens   TokenChecker
 	Classes  ClassFinder // Catalog when nil
+
+	classCache classCache // answers of GET classes?course=…; see classes
 }
 
 // Register adds the API's routes to mux. A known path called with another method is
@@ -232,20 +236,95 @@ func (a *API) courses(r *http.Request) (any, error) {
 	return out, nil
 }
 
+// classes lists classes. With a course, the answer is cached while the course's
+// ClassesVersion (one cheap query) is the one it was built at: the database bumps it
+// in the same transaction as every write to the course's classes, so a change made
+// through any instance sharing the database shows at once. Only the latest filter of
+// each course is kept, so the cache is bounded by the number of courses.
 func (a *API) classes(r *http.Request) (any, error) {
 	f, err := classFilter(r)
 	if err != nil {
 		return nil, err
 	}
+	var version int64
+	cacheable := f.CourseID != 0 && a.Classes == nil
+	key := strings.Join([]string{f.Location, dateKey(f.From), dateKey(f.To), strconv.FormatBool(f.FreeSeatsOnly)}, "\x00")
+	if cacheable {
+		v, ok, err := a.Catalog.ClassesVersion(r.Context(), f.CourseID)
+		switch {
+		case errs.Is(err, errs.NotFound):
+			cacheable = false // no such course: the search answers it as ever
+		case err != nil:
+			return nil, err
+		case !ok:
+			cacheable = false
+		}
+		version = v
+		if body, hit := a.classCache.get(f.CourseID, key, version); hit && cacheable {
+			return body, nil
+		}
+	}
+	// Read after the version, so the classes are at least as new as it.
 	classes, err := a.classFinder().FindClasses(r.Context(), f)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]classDTO, 0, len(classes))
-	for _, c := range classes {
-		out = append(out, toClassDTO(c))
+	// Encoded by hand (the same bytes as json.Encoder's for []classDTO), without
+	// reflection: a list of every class is long.
+	b := append(make([]byte, 0, 512*len(classes)+2), '[')
+	var prefix []byte
+	for i, c := range classes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		d := toClassDTO(c)
+		prefix = append(prefix[:0], `"id":`...)
+		prefix = strconv.AppendInt(prefix, d.ID, 10)
+		prefix = append(prefix, `,"courseId":`...)
+		prefix = append(strconv.AppendInt(prefix, d.CourseID, 10), ',')
+		b = wire.AppendJSON(b, string(prefix), &d.Class)
 	}
-	return out, nil
+	body := rawJSON(append(b, "]\n"...))
+	if cacheable {
+		a.classCache.put(f.CourseID, key, version, body)
+	}
+	return body, nil
+}
+
+// dateKey is d for a cache key; "" for none.
+func dateKey(d *catalog.Date) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
+}
+
+// rawJSON is an answer already encoded as JSON.
+type rawJSON []byte
+
+// classCache keeps, per course, the latest encoded answer with its filter and the
+// ClassesVersion it was built at.
+type classCache struct {
+	m sync.Map // course id -> *cachedClasses
+}
+
+type cachedClasses struct {
+	filter  string
+	version int64
+	body    rawJSON
+}
+
+func (c *classCache) get(courseID int64, filter string, version int64) (rawJSON, bool) {
+	v, ok := c.m.Load(courseID)
+	if !ok {
+		return nil, false
+	}
+	e := v.(*cachedClasses)
+	return e.body, e.filter == filter && e.version == version
+}
+
+func (c *classCache) put(courseID int64, filter string, version int64, body rawJSON) {
+	c.m.Store(courseID, &cachedClasses{filter: filter, version: version, body: body})
 }
 
 // classFilter reads the query parameters course, location, from, to and freeSeats,
@@ -450,6 +529,10 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
+		return
+	}
+	if raw, ok := v.(rawJSON); ok {
+		_, _ = w.Write(raw)
 		return
 	}
 	if err := json.NewEncoder(w).Encode(v); err != nil {

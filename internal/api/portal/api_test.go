@@ -121,6 +121,7 @@ func (f *fakeProvider) calls(cancel bool, key, value string) []url.Values {
 type env struct {
 	t        testing.TB
 	dialect  string
+	dbURL    string
 	db       *store.DB
 	cat      *catalog.Service
 	provider *fakeProvider
@@ -135,9 +136,14 @@ type env struct {
 func newEnv(t testing.TB, dialect string) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, dialect: dialect, db: storetest.Open(t, dialect), provider: newFakeProvider(t)}
+	dbURL := storetest.URL(t, dialect)
+	db, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	e := &env{t: t, dialect: dialect, dbURL: dbURL, db: db, provider: newFakeProvider(t)}
 	e.cat = &catalog.Service{Store: e.db, DefaultZone: "Europe/Oslo"}
-	var err error
 	if e.acme, err = e.cat.AddProvider(ctx, catalog.Provider{Name: "Acme Safety AS", Username: "acme", PasswordHash: "x",
 		ReserveURL: e.provider.srv.URL + "/reserve", CancelURL: e.provider.srv.URL + "/cancel"}); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,150 @@
+package courseprovider_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"testing"
+
+	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/store/storetest"
+)
+
+// BenchmarkReads measures the catalogue's read methods on each database beside a
+// ceiling in the same run: a bare net/http handler that parses the same form and
+// encodes the same answer body from Go structs, with no authentication and no
+// storage. The share of the ceiling is tportal's req/s over the ceiling's.
+//
+//	TPORTAL_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
+//	  go test -run '^$' -bench Reads -benchtime 2s ./internal/api/courseprovider/
+func BenchmarkReads(b *testing.B) {
+	sizes := []int{1, 20, 200, 2000}
+	portals := map[string]*portal{}
+	for _, dialect := range storetest.Dialects() {
+		portals[dialect] = readPortal(b, dialect, sizes)
+	}
+	// Each path runs on the ceiling and then on each database, one after the other,
+	// so that the ratios compare runs made under the same load.
+	run := func(path string, ceiling func() string, tportal string) {
+		b.Run(path, func(b *testing.B) {
+			b.Run("ceiling", func(b *testing.B) { benchRead(b, ceilingCreds, ceiling(), "") })
+			for _, dialect := range storetest.Dialects() {
+				b.Run(dialect, func(b *testing.B) { benchRead(b, portals[dialect].acme, portals[dialect].base, tportal) })
+			}
+		})
+	}
+	run("getCourses", func() string {
+		courses := make([]ceilingCourse, 0, len(sizes)+1)
+		for _, ext := range append([]string{"BST"}, courseNames(sizes)...) {
+			courses = append(courses, ceilingCourse{ID: 1, ExternalCourseID: ext, Name: ext + " course", Description: "about " + ext})
+		}
+		return ceilingServer(b, courses)
+	}, "")
+	for _, n := range sizes {
+		run("getCourseClasses-"+strconv.Itoa(n), func() string {
+			classes := make([]ceilingClass, n)
+			for i := range classes {
+				classes[i] = ceilingClassOf("R"+strconv.Itoa(i), "N"+strconv.Itoa(n))
+			}
+			return ceilingServer(b, classes)
+		}, "/N"+strconv.Itoa(n)+"/courseClasses")
+	}
+}
+
+var ceilingCreds = url.Values{"username": {"acme"}, "password": {"some-password-here"}}
+
+func courseNames(sizes []int) []string {
+	var out []string
+	for _, n := range sizes {
+		out = append(out, "N"+strconv.Itoa(n))
+	}
+	return out
+}
+
+// readPortal is a portal whose provider acme has, beside BST, a course Nn with n
+// classes for each size.
+func readPortal(b *testing.B, dialect string, sizes []int) *portal {
+	p := newPortal(b, dialect)
+	ctx := context.Background()
+	acme, err := p.db.ProviderByUsername(ctx, "acme")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range sizes {
+		ext := "N" + strconv.Itoa(n)
+		if _, err := p.catalog.AddCourse(ctx, "acme", catalog.Course{Name: ext + " course", ExternalID: ext, Description: "about " + ext}); err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			f := classFields("R" + strconv.Itoa(i))
+			if _, err := p.catalog.AddClass(ctx, acme, ext, f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	return p
+}
+
+// classFields is classForm as catalog.ClassFields.
+func classFields(externalID string) catalog.ClassFields {
+	v := classForm(externalID)
+	s := func(k string) *string { x := v.Get(k); return &x }
+	return catalog.ClassFields{
+		ExternalID: s("externalId"), Location: s("location"), AvailableSeats: s("availableSeats"),
+		EnrollmentDeadline: s("enrollmentDeadline"), CancellationDeadline: s("cancellationDeadline"),
+		StartDate: s("startDate"), StartTime: s("startTime"), EndDate: s("endDate"), EndTime: s("endTime"),
+		AddressLine1: s("address.addressLine1"), City: s("address.city"), ZipCode: s("address.zipCode"),
+		Country: s("address.country"), Currency: s("price.currency"), Amount: s("price.amount"),
+	}
+}
+
+// ceilingCourse has the shape of the API's course JSON.
+type ceilingCourse struct {
+	ID               int64  `json:"id"`
+	ExternalCourseID string `json:"externalCourseId"`
+	Name             string `json:"name"`
+	Description      string `json:"description"`
+}
+
+// ceilingClassOf is classForm's class as the ceiling encodes it.
+func ceilingClassOf(externalID, course string) ceilingClass {
+	v := classForm(externalID)
+	c := ceilingClass{ExternalID: externalID, CourseExternalID: course, Location: v.Get("location"), AvailableSeats: 12,
+		EnrollmentDeadline: v.Get("enrollmentDeadline"), CancellationDeadline: v.Get("cancellationDeadline"),
+		StartDate: v.Get("startDate"), StartTime: v.Get("startTime"), EndDate: v.Get("endDate"), EndTime: v.Get("endTime"),
+		TimeZone: "Europe/Oslo", SendScheduleInfoToParticipants: true}
+	c.Address.AddressLine1, c.Address.City, c.Address.ZipCode, c.Address.Country = v.Get("address.addressLine1"), v.Get("address.city"), v.Get("address.zipCode"), v.Get("address.country")
+	c.Price.Currency, c.Price.Amount = "NOK", json.Number(v.Get("price.amount"))
+	return c
+}
+
+// ceilingServer serves body, encoded anew on every request after the form is parsed
+// and the credentials read, and returns its URL.
+func ceilingServer[T any](b *testing.B, body T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Form.Get("username") == "" || r.Form.Get("password") == "" {
+			http.Error(w, "no credentials", 401)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_ = json.NewEncoder(w).Encode(body)
+	}))
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// benchRead posts acme's credentials to base+path from parallel keep-alive clients.
+func benchRead(b *testing.B, creds url.Values, base, path string) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		c := &http.Client{}
+		for pb.Next() {
+			postForm(b, c, base+path, creds)
+		}
+	})
+	reportRate(b)
+}
