@@ -33,6 +33,11 @@ const (
 const (
 	demoStaffEmail    = "staff@trainingportal.example"
 	demoStaffPassword = "demo-staff-password"
+	// An enroller of a seeded company, so that a visitor can book in the browser at
+	// once (signing a new company up at /signup works too).
+	demoEnrollerCompany  = "Acme Industri AS"
+	demoEnrollerEmail    = "ola@acme-industri.no"
+	demoEnrollerPassword = "demo-enroller-password"
 )
 
 // demoConfig is everything `tportal demo` is configured by.

@@ -106,6 +106,14 @@ func seedDemo(ctx context.Context, w demoWorld) (demoSteps, error) {
 	if _, err := accounts.AddStaff(ctx, "Demo", "Staff", demoStaffEmail, demoStaffPassword); err != nil && !errs.Is(err, errs.Conflict) {
 		return s, err
 	}
+	if _, err := w.portal.db.AccountByEmail(ctx, demoEnrollerEmail); errs.Is(err, errs.NotFound) { // a restart keeps it
+		if _, err := accounts.SignUp(ctx, account.SignUp{Company: demoEnrollerCompany, FirstName: "Ola", LastName: "Hansen",
+			Email: demoEnrollerEmail, Password: demoEnrollerPassword}); err != nil {
+			return s, err
+		}
+	} else if err != nil {
+		return s, err
+	}
 	token, hash := auth.NewToken()
 	if _, err := w.portal.db.CreateToken(ctx, "demo "+now.UTC().Format(time.RFC3339Nano), hash, nil); err != nil {
 		return s, err
@@ -378,12 +386,17 @@ The provider's commands take %[7]s, e.g.
 The gateway's account at the course-provider API (docs/api.md), new at every start:
   username: %[16]s
   password: %[17]s
-Portal staff sign in at %[1]s/signin, then open %[1]s/staff (providers, courses):
+To book in the browser as an enroller of %[20]s (or sign your own company up at
+%[1]s/signup), sign in at %[1]s/signin:
+  e-mail:   %[21]s
+  password: %[22]s
+Portal staff sign in there too, then open %[1]s/staff (dashboard, bookings and their history,
+the call journal, the e-mail outbox, providers, courses):
   e-mail:   %[18]s
   password: %[19]s
 
 Press Ctrl-C to stop.
 `, s.portalURL, s.gatewayURL, authHeader, s.idempotencyKey, shellQuote(body), provider, data, s.todayClass.CourseExternalID,
 		s.todayClass.ExternalID, s.todayClass.CourseID, s.today, s.certificateURL, shellQuote(s.portalData), s.cli, demoProviderName, demoUsername, s.password,
-		demoStaffEmail, demoStaffPassword)
+		demoStaffEmail, demoStaffPassword, demoEnrollerCompany, demoEnrollerEmail, demoEnrollerPassword)
 }

@@ -120,10 +120,15 @@ func followDemoSteps(t *testing.T, out, providerData string) {
 	if got := runCLI(t, commands[7]); !strings.Contains(got, "BGO-PAST") {
 		t.Errorf("provider example: %s", got)
 	}
-	// The staff account signs in and sees the demo provider on the staff pages.
-	staff := regexp.MustCompile(`(?m)^  e-mail:   (\S+)\n  password: (\S+)$`).FindStringSubmatch(out)
-	if staff == nil {
-		t.Fatalf("no staff sign-in printed:\n%s", out)
+	// The enroller signs in and sees the company's bookings; the staff account signs
+	// in and sees the demo provider on the staff pages.
+	signIns := regexp.MustCompile(`(?m)^  e-mail:   (\S+)\n  password: (\S+)$`).FindAllStringSubmatch(out, -1)
+	if len(signIns) != 2 {
+		t.Fatalf("want an enroller's and a staff sign-in printed:\n%s", out)
+	}
+	enroller, staff := signIns[0], signIns[1]
+	if page := demoStaffPage(t, portal[1], enroller[1], enroller[2], "/bookings"); !strings.Contains(page, demoEnrollerCompany) {
+		t.Errorf("the enroller's bookings page does not name %q:\n%s", demoEnrollerCompany, page)
 	}
 	if page := demoStaffPage(t, portal[1], staff[1], staff[2], "/staff/providers"); !strings.Contains(page, demoProviderName) {
 		t.Errorf("the staff's providers page does not list %q:\n%s", demoProviderName, page)
