@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tportal/tportal/internal/gateway/certificate/certtest"
+	"github.com/tportal/tportal/internal/gateway/gwjobs"
 	"github.com/tportal/tportal/internal/gateway/gwstore"
 	"github.com/tportal/tportal/internal/gateway/gwstore/gwstoretest"
 	"github.com/tportal/tportal/tpclient"
@@ -156,8 +157,12 @@ func (e *gatewayE2E) gatewayQueueIdle() bool {
 		e.t.Fatalf("open the gateway's database: %v", err)
 	}
 	defer db.Close()
+	table := "river_job"
+	if db.Dialect() == "postgres" {
+		table = gwjobs.PostgresSchema + ".river_job"
+	}
 	var waiting int
-	if err := db.SQL().QueryRow(`SELECT count(*) FROM river_job WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled')`).Scan(&waiting); err != nil {
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM ` + table + ` WHERE state IN ('available', 'pending', 'retryable', 'running', 'scheduled')`).Scan(&waiting); err != nil {
 		e.t.Fatalf("count the gateway's jobs: %v", err)
 	}
 	return waiting == 0
