@@ -125,7 +125,7 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	sessions, stopSessions := db.SessionStore(5 * time.Minute)
 	pages, err := web.New(web.Config{
 		Catalog: cat, Bookings: bookings, Sessions: sessions, Logger: logger, ProviderCalls: caller.Client, Staff: db,
-		Accounts:      &account.Service{Store: db, Passwords: &auth.Passwords{}, Throttle: &auth.SignInThrottle{}},
+		Accounts:      &account.Service{Store: db, Passwords: &auth.Passwords{}, Throttle: &auth.SignInThrottle{Store: db}},
 		SecureCookies: c.secureCookies, TrustForwarded: c.trustForwarded,
 	})
 	if err != nil {
