@@ -79,6 +79,9 @@ func (b Bucket) Step(fullAt, now time.Time) time.Time {
 // until one failure more fits in the burst, at most MaxDelay.
 func (b Bucket) Delay(fullAt, now time.Time) time.Duration {
 	b = b.withDefaults()
+	if !fullAt.After(now) { // full (or no bucket): and Sub would saturate for the zero time
+		return 0
+	}
 	d := fullAt.Sub(now) - time.Duration(b.Burst-1)*b.Every
 	return min(max(d, 0), b.MaxDelay)
 }
