@@ -178,7 +178,7 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	sessions, stopSessions := db.SessionStore(5 * time.Minute)
 	pages, err := web.New(web.Config{
 		Catalog: cat, Bookings: bookings, Sessions: sessions, Logger: logger, ProviderCalls: caller.Client, Staff: db,
-		Accounts: &account.Service{Store: db, Passwords: &auth.Passwords{}, Throttle: &auth.SignInThrottle{},
+		Accounts: &account.Service{Store: db, Passwords: &auth.Passwords{}, Throttle: &auth.SignInThrottle{Store: db},
 			Mailer: accountMailer, Logger: logger},
 		SecureCookies: c.secureCookies, TrustForwarded: c.trustForwarded, PublicURL: c.publicURL,
 		Outbox: db, MailDelivered: runner.Delivers(),

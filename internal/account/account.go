@@ -99,10 +99,11 @@ type Passwords interface {
 
 // Throttle slows down repeated failed sign-ins: Wait delays a sign-in from keys that
 // failed recently, Failed counts a failure. A slowed-down sign-in is answered exactly
-// like any other, so the slow-down tells an attacker nothing.
+// like any other, so the slow-down tells an attacker nothing. internal/auth keeps the
+// counts in the database, shared by all portal instances; an error is its storage's.
 type Throttle interface {
 	Wait(ctx context.Context, keys ...string) error
-	Failed(keys ...string)
+	Failed(ctx context.Context, keys ...string) error
 }
 
 // Service applies the account rules.
@@ -242,7 +243,9 @@ func (s *Service) SignIn(ctx context.Context, clientKey, email, password string)
 	}
 	fail := func() (Account, error) {
 		if s.Throttle != nil {
-			s.Throttle.Failed(keys...)
+			if err := s.Throttle.Failed(ctx, keys...); err != nil {
+				return Account{}, err
+			}
 		}
 		return Account{}, errWrongCredentials()
 	}

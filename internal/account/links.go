@@ -137,7 +137,9 @@ func (s *Service) RequestPasswordReset(ctx context.Context, clientKey, email str
 		if err := s.Throttle.Wait(ctx, keys...); err != nil {
 			return err
 		}
-		s.Throttle.Failed(keys...)
+		if err := s.Throttle.Failed(ctx, keys...); err != nil {
+			return err
+		}
 	}
 	u := SignUp{Company: "-", FirstName: "-", LastName: "-", Email: email}
 	if problems := u.validate(); len(problems) > 0 {

@@ -56,7 +56,10 @@ func (t *throttle) Wait(_ context.Context, keys ...string) error {
 	t.waited = append(t.waited, keys...)
 	return nil
 }
-func (t *throttle) Failed(keys ...string) { t.failed = append(t.failed, keys...) }
+func (t *throttle) Failed(_ context.Context, keys ...string) error {
+	t.failed = append(t.failed, keys...)
+	return nil
+}
 
 // clock is a settable now.
 type clock struct{ t time.Time }

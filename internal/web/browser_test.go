@@ -201,7 +201,7 @@ func TestBrowserSearchBookCancel(t *testing.T) {
 func TestBrowserWrongPasswordIsSlowedDown(t *testing.T) {
 	ctx := browser(t)
 	const slowDown = 6 * time.Second
-	e := newEnv(t, "sqlite", &auth.SignInThrottle{Burst: 1, Every: slowDown, MaxDelay: slowDown})
+	e := newEnv(t, "sqlite", &auth.SignInThrottle{Bucket: auth.Bucket{Burst: 1, Every: slowDown, MaxDelay: slowDown}})
 	e.client().signUp("Acme Industri AS", "kari@acme.example")
 
 	signIn := func(password string) string {

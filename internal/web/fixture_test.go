@@ -122,6 +122,9 @@ func newEnv(t testing.TB, dialect string, throttle account.Throttle) *env {
 	e.bookings = &booking.Service{Store: e.db, Caller: providercall.BookingCaller{
 		Client: providercall.New(providercall.Options{AllowPrivateURLs: true, Timeout: 5 * time.Second, Journal: e.db}),
 	}, Mail: &mail.Composer{PublicURL: "https://portal.example", From: "noreply@portal.example"}}
+	if th, ok := throttle.(*auth.SignInThrottle); ok && th.Store == nil {
+		th.Store = e.db // the slow-down's buckets live in the database, as in serve
+	}
 	e.accounts = &account.Service{Store: e.db, Passwords: &auth.Passwords{}, Throttle: throttle, Mailer: e.mail}
 	sessions, stop := e.db.SessionStore(0)
 	t.Cleanup(stop)
