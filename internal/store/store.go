@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +76,7 @@ func open(ctx context.Context, dbURL string, create bool) (*DB, error) {
 				return nil, errs.E(errs.NotFound, "no database at %s", path)
 			}
 		}
-		db, err = openSQLite(path)
+		db, err = sqldb.OpenSQLite(path)
 		d = sqliteDialect
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
 		db, err = sql.Open("pgx", dbURL)
@@ -105,30 +104,6 @@ func open(ctx context.Context, dbURL string, create bool) (*DB, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-func openSQLite(path string) (*sql.DB, error) {
-	if path == "" {
-		return nil, errors.New("empty path")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, err
-	}
-	// WAL lets readers run beside the writer; _txlock=immediate takes the write lock
-	// when a transaction begins, so read-modify-write transactions serialise instead of
-	// failing to upgrade their lock; busy_timeout waits for it rather than erroring.
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(8)
-	return db, db.Ping()
 }
 
 // checkSchema tells a PostgreSQL database that holds tportal's tables (goose's version
