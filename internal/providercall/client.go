@@ -79,10 +79,10 @@ func New(o Options) *Client {
 	transport := &http.Transport{
 		// No proxy from the environment: a proxy would make the dial-time
 		// guard check the proxy's address instead of the provider's.
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   o.ConnectTimeout,
+		Proxy:               nil,
+		DialContext:         dialer.DialContext,
+		ForceAttemptHTTP2:   true,
+		TLSHandshakeTimeout: o.ConnectTimeout,
 		// Keep as many idle connections to one provider as the portal makes
 		// concurrent calls to it under load: with 4, sixteen concurrent bookings
 		// opened a new TCP connection every ~4 calls and left the closed ones in
