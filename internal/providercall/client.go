@@ -494,6 +494,10 @@ func (c *Client) record(ctx context.Context, rec Call) {
 	if c.o.Journal == nil {
 		return
 	}
+	if d, ok := ctx.Value(deferredKey{}).(*deferred); ok {
+		d.calls = append(d.calls, rec) // written by whoever deferred it, with the answer
+		return
+	}
 	// The journal entry is written even when the caller has given up.
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -502,4 +506,18 @@ func (c *Client) record(ctx context.Context, rec Call) {
 			slog.Int64("provider_id", rec.ProviderID), slog.String("kind", string(rec.Kind)),
 			slog.String("booking_reference", rec.BookingReference), slog.String("error", err.Error()))
 	}
+}
+
+// deferredKey marks a context whose calls are journaled by the caller (deferJournal).
+type deferredKey struct{}
+
+// deferred collects the journal entries of the calls made with a context.
+type deferred struct{ calls []Call }
+
+// deferJournal returns a context whose calls are not written to the journal but
+// collected in the returned deferred, so that the caller can write them in the same
+// transaction as what it does with the answer: one commit instead of two per booking.
+func deferJournal(ctx context.Context) (context.Context, *deferred) {
+	d := &deferred{}
+	return context.WithValue(ctx, deferredKey{}, d), d
 }
