@@ -63,7 +63,7 @@ func (c *Class) Cancelled() bool { return c.CancelledAt != nil }
 
 // Zone returns the class's time zone; the zone was checked when it was set.
 func (c *Class) Zone() *time.Location {
-	loc, err := time.LoadLocation(c.TimeZone)
+	loc, err := loadZone(c.TimeZone)
 	if err != nil {
 		return time.UTC
 	}

@@ -202,7 +202,7 @@ func (c *Class) parse(f ClassFields) fieldErrors {
 	}
 	if f.TimeZone != nil && strings.TrimSpace(*f.TimeZone) != "" {
 		z := strings.TrimSpace(*f.TimeZone)
-		if _, err := time.LoadLocation(z); err != nil || z == "Local" {
+		if _, err := loadZone(z); err != nil || z == "Local" {
 			fe.add("timeZone", "%q is not an IANA time zone such as Europe/Oslo", z)
 		} else {
 			c.TimeZone = z
