@@ -123,8 +123,8 @@ func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Boo
 }
 
 // RecordReserveAnswer implements booking.Store. The journal entries are the
-// []providercall.Call of providercall.BookingCaller; they are written whatever fn
-// decides, as the call happened.
+// []providercall.Call of providercall.BookingCaller; they are written whether or not
+// fn changes the booking, as the call happened either way.
 func (s *DB) RecordReserveAnswer(ctx context.Context, ref string, journal any, fn func(*booking.Booking) error) (booking.Booking, error) {
 	calls, ok := journal.([]providercall.Call)
 	if journal != nil && !ok {
