@@ -55,6 +55,17 @@ func WithBackoff(first, ceiling time.Duration) Option {
 	return func(c *Client) { c.backoff, c.maxWait = first, ceiling }
 }
 
+// defaultHTTP is the HTTP client of Clients made without WithHTTPClient, shared so
+// that they share connections. http.DefaultTransport keeps only two idle connections
+// per host, so a program making more concurrent calls than that to the portal (the
+// gateway's confirm jobs, for instance) would open a new TCP connection for most
+// calls and leave the old ones in TIME_WAIT.
+var defaultHTTP = &http.Client{Transport: func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 100, 32
+	return t
+}()}
+
 // DefaultUserAgent is the User-Agent sent unless WithUserAgent sets another.
 const DefaultUserAgent = "tportal-tpclient/1"
 
@@ -85,7 +96,7 @@ func New(baseURL, username, password string, opts ...Option) (*Client, error) {
 	}
 	c := &Client{
 		base: u, username: username, password: password,
-		http: http.DefaultClient, retries: 3, userAgent: DefaultUserAgent,
+		http: defaultHTTP, retries: 3, userAgent: DefaultUserAgent,
 		backoff: 250 * time.Millisecond, maxWait: 30 * time.Second,
 	}
 	for _, o := range opts {

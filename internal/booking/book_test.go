@@ -12,6 +12,8 @@ import (
 
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/providercall"
+	"github.com/tportal/tportal/internal/store"
 	"github.com/tportal/tportal/internal/store/storetest"
 )
 
@@ -186,6 +188,21 @@ func TestBookAgainstRealProviders(t *testing.T) {
 				}
 				if b.CourseExternalID != class.CourseExternalID {
 					t.Errorf("booking's course = %q, want %q", b.CourseExternalID, class.CourseExternalID)
+				}
+
+				// The call is journaled once, written with the answer, whatever the answer.
+				journal, err := e.db.Calls(context.Background(), store.CallFilter{BookingReference: b.Reference})
+				noErr(t, err, "Calls")
+				if len(journal) != 1 {
+					t.Fatalf("journal holds %d calls for the booking, want 1: %+v", len(journal), journal)
+				}
+				wantOutcome := providercall.OutcomeAnswered
+				if tc.state == booking.Abandoned {
+					wantOutcome = providercall.OutcomeFailed
+				}
+				if j := journal[0]; j.Kind != providercall.KindReserve || j.Outcome != wantOutcome || j.ProviderID != p.ID {
+					t.Errorf("journal entry = %s/%s/provider %d, want %s/%s/provider %d",
+						j.Kind, j.Outcome, j.ProviderID, providercall.KindReserve, wantOutcome, p.ID)
 				}
 			})
 		}

@@ -37,6 +37,9 @@ type Store interface {
 	// state moves into or out of a seat-holding state (State.HoldsSeat) the class's
 	// availableSeats moves with it in the same transaction.
 	ModifyBooking(ctx context.Context, ref string, fn func(*Booking) error) (Booking, error)
+	// RecordReserveAnswer is ModifyBooking that also writes the reserve call's
+	// journal entry (ReserveAnswer.Journal; nil for none) in the same transaction.
+	RecordReserveAnswer(ctx context.Context, ref string, journal any, fn func(*Booking) error) (Booking, error)
 	// Bookings lists bookings matching the filter, oldest first.
 	Bookings(ctx context.Context, f Filter) ([]Booking, error)
 	// CreateNotifications adds messages to the outbox in one transaction and sets
@@ -100,6 +103,11 @@ type ReserveAnswer struct {
 	Successful        bool
 	ProviderReference string
 	ErrorMessage      string
+	// Journal is the call's journal entry as the Caller's adapter made it, opaque
+	// here; nil when the adapter journaled the call itself. It is set beside an
+	// error too, and handed to Store.RecordReserveAnswer, which writes it in the
+	// same transaction as the answer.
+	Journal any
 }
 
 // CancelAnswer is what a provider's cancel URL answered.
@@ -207,7 +215,7 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	defer cancel()
 	answer, callErr := s.Caller.Reserve(ctx, provider, b)
 	course, mail := s.mailCourse(ctx, class, callErr == nil && answer.Successful)
-	final, err := s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
+	final, err := s.Store.RecordReserveAnswer(ctx, b.Reference, answer.Journal, func(b *Booking) error {
 		if b.State != Pending {
 			// Another instance gave up on this call (AbandonStale) and owns the
 			// booking now; its cleanup will cancel whatever the provider reserved.

@@ -145,8 +145,14 @@ func New(ctx context.Context, db *sql.DB, dialect string, bookings *booking.Serv
 		MaxAttempts:       opts.MaxAttempts,
 		FetchPollInterval: max(opts.PollEvery, 100*time.Millisecond),
 		FetchCooldown:     100 * time.Millisecond,
-		JobTimeout:        time.Minute,
-		Logger:            opts.Logger.With("component", "jobs"),
+		// River's SQLite driver emulates LISTEN by querying a table every 50 ms,
+		// parsing the query anew each time: two thirds of an idle portal's CPU.
+		// Polling for jobs every PollEvery instead delays a cleanup by up to a
+		// second, and a second process on the same file takes over leadership
+		// within seconds rather than at once: both fine (docs/benchmarks.md).
+		PollOnly:   dialect == "sqlite",
+		JobTimeout: time.Minute,
+		Logger:     opts.Logger.With("component", "jobs"),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(opts.ScanEvery),
 				func() (river.JobArgs, *river.InsertOpts) { return scanArgs{}, nil },

@@ -29,16 +29,25 @@ func person(p booking.Person) Person {
 	return Person{FirstName: p.FirstName, LastName: p.LastName, Email: p.Email, Phone: p.Phone}
 }
 
-// Reserve implements booking.Caller.
+// Reserve implements booking.Caller. The call's journal entries are not written here
+// but returned in the answer's Journal (a []Call), for the booking engine to hand to
+// the store with the answer (booking.Store.RecordReserveAnswer), so that the answer
+// and its journal entry take one commit. A Client without a Journal returns none.
 func (c BookingCaller) Reserve(ctx context.Context, p catalog.Provider, b booking.Booking) (booking.ReserveAnswer, error) {
+	ctx, journal := deferJournal(ctx)
 	ans, err := c.Client.Reserve(ctx, TargetOf(p), ReserveRequest{
 		ExternalCourseClassID: b.ClassExternalID, ExternalCourseID: b.CourseExternalID, BookingReference: b.Reference,
 		Student: person(b.Student), StudentBirthDate: b.StudentBirthDate, Enroller: person(b.Enroller), Company: b.Company,
 	})
-	if err != nil {
-		return booking.ReserveAnswer{}, callError(err)
+	var calls any
+	if len(journal.calls) > 0 {
+		calls = journal.calls
 	}
-	return booking.ReserveAnswer{Successful: ans.Successful, ProviderReference: ans.ProviderBookingReference, ErrorMessage: ans.ErrorMessage}, nil
+	if err != nil {
+		return booking.ReserveAnswer{Journal: calls}, callError(err)
+	}
+	return booking.ReserveAnswer{Successful: ans.Successful, ProviderReference: ans.ProviderBookingReference,
+		ErrorMessage: ans.ErrorMessage, Journal: calls}, nil
 }
 
 // Cancel implements booking.Caller.

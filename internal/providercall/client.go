@@ -79,12 +79,16 @@ func New(o Options) *Client {
 	transport := &http.Transport{
 		// No proxy from the environment: a proxy would make the dial-time
 		// guard check the proxy's address instead of the provider's.
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   o.ConnectTimeout,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   4,
+		Proxy:               nil,
+		DialContext:         dialer.DialContext,
+		ForceAttemptHTTP2:   true,
+		TLSHandshakeTimeout: o.ConnectTimeout,
+		// Keep as many idle connections to one provider as the portal makes
+		// concurrent calls to it under load: with 4, sixteen concurrent bookings
+		// opened a new TCP connection every ~4 calls and left the closed ones in
+		// TIME_WAIT (docs/benchmarks.md).
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   64,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
@@ -498,6 +502,10 @@ func (c *Client) record(ctx context.Context, rec Call) {
 	if c.o.Journal == nil {
 		return
 	}
+	if d, ok := ctx.Value(deferredKey{}).(*deferred); ok {
+		d.calls = append(d.calls, rec) // written by whoever deferred it, with the answer
+		return
+	}
 	// The journal entry is written even when the caller has given up.
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -506,4 +514,18 @@ func (c *Client) record(ctx context.Context, rec Call) {
 			slog.Int64("provider_id", rec.ProviderID), slog.String("kind", string(rec.Kind)),
 			slog.String("booking_reference", rec.BookingReference), slog.String("error", err.Error()))
 	}
+}
+
+// deferredKey marks a context whose calls are journaled by the caller (deferJournal).
+type deferredKey struct{}
+
+// deferred collects the journal entries of the calls made with a context.
+type deferred struct{ calls []Call }
+
+// deferJournal returns a context whose calls are not written to the journal but
+// collected in the returned deferred, so that the caller can write them in the same
+// transaction as what it does with the answer: one commit instead of two per booking.
+func deferJournal(ctx context.Context) (context.Context, *deferred) {
+	d := &deferred{}
+	return context.WithValue(ctx, deferredKey{}, d), d
 }

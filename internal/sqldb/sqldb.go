@@ -8,6 +8,8 @@ import (
 	"database/sql"
 	"errors"
 	"net/url"
+	"os"
+	"path/filepath"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -55,4 +57,38 @@ func Redact(dbURL string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// SQLitePoolSize is how many connections a SQLite database keeps open, all of them
+// kept when idle. Every new connection re-runs the pragmas, reads the schema and
+// re-prepares each cached statement on first use; with database/sql's default of two
+// idle connections a burst of eight writers closed and reopened a connection every
+// few requests, which cost more than the writes themselves (docs/benchmarks.md).
+const SQLitePoolSize = 8
+
+// OpenSQLite opens the SQLite database file at path (creating it and its folder if
+// missing) the way both stores use it, and checks that it answers.
+func OpenSQLite(path string) (*sql.DB, error) {
+	if path == "" {
+		return nil, errors.New("empty path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	// WAL lets readers run beside the writer; _txlock=immediate takes the write lock
+	// when a transaction begins, so read-modify-write transactions serialise instead of
+	// failing to upgrade their lock; busy_timeout waits for it rather than erroring.
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(SQLitePoolSize)
+	db.SetMaxIdleConns(SQLitePoolSize)
+	return db, db.Ping()
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/providercall"
 )
 
 var _ booking.Store = (*DB)(nil)
@@ -118,8 +119,29 @@ func (s *DB) BookingByIdempotencyKey(ctx context.Context, key string) (booking.B
 
 // ModifyBooking implements booking.Store.
 func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Booking) error) (booking.Booking, error) {
+	return s.modifyBooking(ctx, ref, nil, fn)
+}
+
+// RecordReserveAnswer implements booking.Store. The journal entries are the
+// []providercall.Call of providercall.BookingCaller; they are written whether or not
+// fn changes the booking, as the call happened either way.
+func (s *DB) RecordReserveAnswer(ctx context.Context, ref string, journal any, fn func(*booking.Booking) error) (booking.Booking, error) {
+	calls, ok := journal.([]providercall.Call)
+	if journal != nil && !ok {
+		return booking.Booking{}, errs.E(errs.Internal, "store: a reserve call's journal entry of type %T", journal)
+	}
+	return s.modifyBooking(ctx, ref, calls, fn)
+}
+
+// modifyBooking is ModifyBooking writing the journal entries calls in its transaction.
+func (s *DB) modifyBooking(ctx context.Context, ref string, calls []providercall.Call, fn func(*booking.Booking) error) (booking.Booking, error) {
 	var b booking.Booking
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, c := range calls {
+			if err := s.recordCall(ctx, s.in(tx), c); err != nil {
+				return err
+			}
+		}
 		var err error
 		b, err = scanBooking(s.in(tx).QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`+s.lockClause("b"), ref))
 		if err != nil {

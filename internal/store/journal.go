@@ -11,7 +11,13 @@ var _ providercall.Journal = (*DB)(nil)
 
 // RecordCall implements providercall.Journal.
 func (s *DB) RecordCall(ctx context.Context, c providercall.Call) error {
-	_, err := s.q().ExecContext(ctx, `INSERT INTO provider_calls (at, provider_id, provider_name, kind, url,
+	return s.recordCall(ctx, s.q(), c)
+}
+
+// recordCall writes a journal entry through q: alone, or in the transaction that
+// records a reserve call's answer (RecordReserveAnswer).
+func (s *DB) recordCall(ctx context.Context, q querier, c providercall.Call) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO provider_calls (at, provider_id, provider_name, kind, url,
 		booking_reference, http_status, latency_ms, outcome, success, error,
 		request_method, request_params, answer_content_type, answer_body, answer_truncated)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,

@@ -14,12 +14,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -97,7 +94,7 @@ func Open(ctx context.Context, dbURL string) (*DB, error) {
 	)
 	switch {
 	case strings.HasPrefix(dbURL, "sqlite:"):
-		db, err = openSQLite(strings.TrimPrefix(dbURL, "sqlite:"))
+		db, err = sqldb.OpenSQLite(strings.TrimPrefix(dbURL, "sqlite:"))
 		d = sqliteDialect
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
 		db, err = sql.Open("pgx", dbURL)
@@ -120,30 +117,6 @@ func Open(ctx context.Context, dbURL string) (*DB, error) {
 	}
 	s.prepare(ctx)
 	return s, nil
-}
-
-func openSQLite(path string) (*sql.DB, error) {
-	if path == "" {
-		return nil, errors.New("empty path")
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, err
-	}
-	// WAL lets readers run beside the writer; _txlock=immediate takes the write lock at
-	// BEGIN, so read-modify-write transactions serialise instead of failing to upgrade
-	// their lock; busy_timeout waits for the lock rather than failing.
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(8)
-	return db, db.Ping()
 }
 
 func (s *DB) migrate(ctx context.Context) error {
