@@ -10,8 +10,8 @@ import (
 )
 
 // The notifications table is the portal's mail outbox: every e-mail is a row, written
-// in the transaction of the change that causes it where the change goes through the
-// store in one (booking changes), and marked sent once delivered.
+// in the transaction of the change that causes it (booking changes, class changes),
+// and marked sent once delivered.
 
 // MailQueue is told, inside the transaction that adds messages to the outbox, the IDs
 // of the new messages, so that it can schedule their delivery in that same
@@ -32,8 +32,12 @@ func (s *DB) CourseByID(ctx context.Context, id int64) (catalog.Course, error) {
 	return c, mapErr(err, "course")
 }
 
-// CreateNotifications implements booking.Store.
+// CreateNotifications implements booking.Store. Called with a context that carries a
+// transaction (a class change's, ModifyClass), it adds the messages in it.
 func (s *DB) CreateNotifications(ctx context.Context, ns []booking.Notification) error {
+	if tx := s.joined(ctx); tx != nil {
+		return s.addToOutbox(ctx, tx, ns)
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error { return s.addToOutbox(ctx, tx, ns) })
 }
 

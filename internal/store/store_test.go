@@ -63,7 +63,7 @@ func TestStore(t *testing.T) {
 			if _, err := db.ProviderByID(ctx, 9999); !errs.Is(err, errs.NotFound) {
 				t.Errorf("ProviderByID(9999) = %v, want NotFound", err)
 			}
-			_, err := db.ModifyClass(ctx, co.ID, "NOPE", func(*catalog.Class) error { return nil })
+			_, err := db.ModifyClass(ctx, co.ID, "NOPE", func(*catalog.Class) error { return nil }, nil)
 			if !errs.Is(err, errs.NotFound) {
 				t.Errorf("ModifyClass(NOPE) = %v, want NotFound", err)
 			}
@@ -101,7 +101,7 @@ func TestStore(t *testing.T) {
 			_, err := db.ModifyClass(ctx, co.ID, "W40", func(c *catalog.Class) error {
 				c.Location = "Changed"
 				return errs.E(errs.Conflict, "no")
-			})
+			}, nil)
 			if !errs.Is(err, errs.Conflict) {
 				t.Fatalf("err = %v", err)
 			}
@@ -123,7 +123,7 @@ func TestStore(t *testing.T) {
 					_, err := db.ModifyClass(ctx, co.ID, "W40", func(c *catalog.Class) error {
 						c.AvailableSeats++
 						return nil
-					})
+					}, nil)
 					if err != nil {
 						t.Error(err)
 					}
