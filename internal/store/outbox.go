@@ -81,16 +81,6 @@ func (s *DB) Notifications(ctx context.Context, bookingID int64) ([]booking.Noti
 		FROM notifications WHERE booking_id = $1 ORDER BY id`, []any{bookingID}, scanNotification)
 }
 
-// Outbox lists the outbox newest first: messages with an ID below beforeID (0: from
-// the newest), at most limit, only unsent ones when unsentOnly.
-func (s *DB) Outbox(ctx context.Context, beforeID int64, limit int, unsentOnly bool) ([]booking.Notification, error) {
-	q := `SELECT ` + notificationColumns + ` FROM notifications WHERE ($1 = 0 OR id < $1)`
-	if unsentOnly {
-		q += ` AND sent_at IS NULL`
-	}
-	return queryAll(ctx, s, "list the outbox", q+` ORDER BY id DESC LIMIT $2`, []any{beforeID, limit}, scanNotification)
-}
-
 // Notification returns one outbox message; errs.NotFound when there is none.
 func (s *DB) Notification(ctx context.Context, id int64) (booking.Notification, error) {
 	n, err := scanNotification(s.q().QueryRowContext(ctx, `SELECT `+notificationColumns+` FROM notifications WHERE id = $1`, id))

@@ -114,7 +114,7 @@ func TestStore(t *testing.T) {
 
 		t.Run("ModifyClass's then runs in the change's transaction", func(t *testing.T) {
 			for _, fail := range []bool{true, false} {
-				before, err := db.Outbox(ctx, 0, 1000, false)
+				before, err := db.ListNotifications(ctx, booking.NotificationFilter{Limit: 1000})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -136,7 +136,7 @@ func TestStore(t *testing.T) {
 				if (err != nil) != fail {
 					t.Fatalf("fail %v: err = %v", fail, err)
 				}
-				after, _ := db.Outbox(ctx, 0, 1000, false)
+				after, _ := db.ListNotifications(ctx, booking.NotificationFilter{Limit: 1000})
 				got, _ := db.Classes(ctx, co.ID)
 				if committed := !fail; (got[0].Location == "Then") != committed || (len(after) == len(before)+1) != committed {
 					t.Errorf("fail %v: location %q, messages %d → %d; want the change and its message committed %v",
