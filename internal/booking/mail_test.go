@@ -2,6 +2,9 @@ package booking_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +15,7 @@ import (
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/mail"
+	"github.com/tportal/tportal/internal/store"
 	"github.com/tportal/tportal/internal/store/storetest"
 )
 
@@ -148,11 +152,16 @@ func TestBookingMails(t *testing.T) {
 			c, err := e.cat.AddClass(ctx, p, co.ExternalID, f)
 			noErr(t, err, "AddClass")
 			b := mustBook(t, e, c.ID, "Ola")
+			_, err = e.cat.UpdateClass(ctx, p, co.ExternalID, catalog.ClassFields{ExternalID: ptr("N1"), Amount: ptr("1200"), AvailableSeats: ptr("9")})
+			noErr(t, err, "UpdateClass price and seats")
 			_, err = e.cat.UpdateClass(ctx, p, co.ExternalID, catalog.ClassFields{ExternalID: ptr("N1"), Location: ptr("Bergen")})
 			noErr(t, err, "UpdateClass location")
+			// The enroller hears of the new schedule; the student, who got no
+			// invitation, gets no update.
 			checkOutbox(t, "booked and moved", outboxOf(t, e, b.ID), []sent{
 				{kind: mail.KindBooked, to: enroller, method: "", location: ""},
 				{kind: mail.KindBooked, to: student, method: "", location: ""},
+				{kind: mail.KindScheduleChanged, to: enroller, method: "", location: ""},
 			})
 		})
 
@@ -166,5 +175,89 @@ func TestBookingMails(t *testing.T) {
 			}
 			checkOutbox(t, "refused", outboxOf(t, e, b.ID), nil)
 		})
+	})
+}
+
+// A provider's change of a class and the mails it sends commit together: when the
+// outbox cannot take the mails the change is rolled back (and the provider gets the
+// error, to send it again), and a change that commits has its mails.
+func TestClassMailsCommitWithTheChange(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		e := newEnv(t, dialect, callTimeout)
+		fp := newFakeProvider(t)
+		fp.onReserve(succeeding())
+		p, co := e.addProvider(t, "acme", fp)
+		f := classFields("D1", 5)
+		f.SendScheduleInfo = ptr("true")
+		c, err := e.cat.AddClass(ctx, p, co.ExternalID, f)
+		noErr(t, err, "AddClass")
+		b := mustBook(t, e, c.ID, "Ola")
+		const enroller, student = "kari@example.com", "ola@example.com"
+		var kinds []string // the kinds of the booking's mails so far, one per recipient
+		for range 2 {
+			kinds = append(kinds, mail.KindBooked)
+		}
+		down := func(context.Context, *sql.Tx, []int64) error { return errors.New("outbox down") }
+
+		for _, step := range []struct {
+			name   string
+			queue  store.MailQueue
+			change func() error
+			commit bool
+			kind   string // the mails' kind when the change commits
+			// changed tells whether the class is as the change leaves it.
+			changed func(catalog.Class) bool
+		}{
+			{"update, outbox failing", down, func() error {
+				_, err := e.cat.UpdateClass(ctx, p, co.ExternalID, catalog.ClassFields{ExternalID: ptr("D1"), Location: ptr("Bergen")})
+				return err
+			}, false, "", func(c catalog.Class) bool { return c.Location == "Bergen" }},
+			{"cancel, outbox failing", down, func() error {
+				_, err := e.cat.CancelClass(ctx, p, co.ExternalID, "D1")
+				return err
+			}, false, "", func(c catalog.Class) bool { return c.Cancelled() }},
+			{"cancel", nil, func() error {
+				_, err := e.cat.CancelClass(ctx, p, co.ExternalID, "D1")
+				return err
+			}, true, mail.KindClassCancelled, func(c catalog.Class) bool { return c.Cancelled() }},
+			{"restore, outbox failing", down, func() error {
+				_, err := e.cat.RestoreClass(ctx, p, co.ExternalID, "D1")
+				return err
+			}, false, "", func(c catalog.Class) bool { return !c.Cancelled() }},
+			{"restore", nil, func() error {
+				_, err := e.cat.RestoreClass(ctx, p, co.ExternalID, "D1")
+				return err
+			}, true, mail.KindClassRestored, func(c catalog.Class) bool { return !c.Cancelled() }},
+			{"update", nil, func() error {
+				_, err := e.cat.UpdateClass(ctx, p, co.ExternalID, catalog.ClassFields{ExternalID: ptr("D1"), Location: ptr("Bergen")})
+				return err
+			}, true, mail.KindScheduleChanged, func(c catalog.Class) bool { return c.Location == "Bergen" }},
+		} {
+			e.db.SetMailQueue(step.queue)
+			err := step.change()
+			e.db.SetMailQueue(nil)
+			if (err == nil) != step.commit {
+				t.Fatalf("%s: err = %v, want committed %v", step.name, err, step.commit)
+			}
+			got, err := e.db.ClassByID(ctx, c.ID)
+			noErr(t, err, "ClassByID")
+			if step.changed(got) != step.commit {
+				t.Errorf("%s: class changed %v, want %v (%+v)", step.name, !step.commit, step.commit, got)
+			}
+			if step.commit {
+				kinds = append(kinds, step.kind, step.kind)
+			}
+			var have []string
+			for _, n := range outboxOf(t, e, b.ID) {
+				have = append(have, n.kind)
+				if n.to != enroller && n.to != student {
+					t.Errorf("%s: mail to %s", step.name, n.to)
+				}
+			}
+			if !slices.Equal(have, kinds) {
+				t.Errorf("%s: outbox %v, want %v", step.name, have, kinds)
+			}
+		}
 	})
 }

@@ -619,11 +619,12 @@ func (s *Service) NotifyClassRestored(ctx context.Context, c catalog.Class) erro
 }
 
 // NotifyClassUpdated adds to the outbox the messages a provider's change of a class
-// sends to the people of its reserved bookings: an updated calendar invitation when the
-// class's schedule or place changed and it sends schedule information; nothing
-// otherwise.
+// sends to the people of its reserved bookings when the class's schedule or place
+// changed (Messages.ScheduleChanged: the enroller is told, the student's calendar
+// invitation updated where the class sends schedule information); a change of price
+// or seats alone sends nothing.
 func (s *Service) NotifyClassUpdated(ctx context.Context, before, after catalog.Class) error {
-	if !after.SendScheduleInfo || SameSchedule(before, after) {
+	if SameSchedule(before, after) {
 		return nil
 	}
 	// Only reserved bookings: a pending one has no invitation yet, and gets one with

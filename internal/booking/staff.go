@@ -46,7 +46,8 @@ type NotificationFilter struct {
 	Limit     int // DefaultListLimit when 0
 }
 
-// ListedNotification is a notification with the reference of its booking.
+// ListedNotification is a notification with the reference of its booking ("" for an
+// account mail, which has none).
 type ListedNotification struct {
 	Notification
 	BookingReference string

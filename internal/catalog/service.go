@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/tportal/tportal/internal/errs"
@@ -39,8 +38,12 @@ type Store interface {
 	Classes(ctx context.Context, courseID int64) ([]Class, error)
 	// ModifyClass reads a live class, lets fn change it, and writes it back, holding a
 	// lock on the class meanwhile so concurrent changes never overwrite each other. An
-	// error from fn aborts without a change. Unknown is errs.NotFound.
-	ModifyClass(ctx context.Context, courseID int64, externalID string, fn func(*Class) error) (Class, error)
+	// error from fn aborts without a change. Unknown is errs.NotFound. then, when not
+	// nil, runs after the write in the same transaction, with a context whose store
+	// calls join it; its error rolls the change back. It is how a class change's mails
+	// reach the outbox in the change's own commit.
+	ModifyClass(ctx context.Context, courseID int64, externalID string, fn func(*Class) error,
+		then func(context.Context, Class) error) (Class, error)
 	// DeleteClassIfUnbooked deletes the class if no booking was ever made on it, and
 	// reports whether it did.
 	DeleteClassIfUnbooked(ctx context.Context, classID int64) (bool, error)
@@ -65,19 +68,22 @@ type Service struct {
 	// KeepCancelled is how long a cancelled class with bookings stays restorable
 	// before SweepCancelled deletes it; one hour when zero, as the public service does.
 	KeepCancelled time.Duration
-	// ClassCancelled is told about a cancelled class that has bookings, to tell its
-	// enrollers; nil tells nobody.
+	// ClassCancelled, ClassRestored and ClassUpdated are told about a provider's change
+	// of a class inside its transaction (Store.ModifyClass's then), to add the mails to
+	// its bookings' people to the outbox with the change: a crash never keeps the one
+	// without the other, and their error rolls the change back. Nil tells nobody.
+	// ClassCancelled is told about a cancelled class, to tell its enrollers (a class
+	// without bookings has nobody to tell).
 	ClassCancelled func(ctx context.Context, c Class) error
 	// NewPassword makes a provider's API password and its slow hash, for
 	// RegisterProvider and RotateProviderPassword; auth.NewPassword is the one. The
 	// catalogue cannot import internal/auth (auth reads providers from it), hence the
 	// field. Nil makes those two fail with errs.Internal.
 	NewPassword func() (password, hash string, err error)
-	// ClassRestored is told about a restored class, to tell its enrollers; nil tells
-	// nobody.
+	// ClassRestored is told about a restored class, to tell its enrollers.
 	ClassRestored func(ctx context.Context, c Class) error
 	// ClassUpdated is told about every class a provider's update changed, before and
-	// after, to send its bookings' people the new schedule; nil tells nobody.
+	// after, to send its bookings' people the new schedule.
 	ClassUpdated func(ctx context.Context, before, after Class) error
 }
 
@@ -193,13 +199,12 @@ func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID 
 		}
 		c.UpdatedAt = s.now()
 		return nil
-	})
-	if err == nil && s.ClassUpdated != nil {
-		// As with ClassCancelled, the update stands even if the messages fail.
-		if err := s.ClassUpdated(ctx, before, after); err != nil {
-			slog.ErrorContext(ctx, "class updated, but its bookings' people could not be told", "class", after.ID, "err", err)
+	}, func(ctx context.Context, after Class) error {
+		if s.ClassUpdated == nil {
+			return nil
 		}
-	}
+		return s.ClassUpdated(ctx, before, after)
+	})
 	return after, err
 }
 
@@ -217,20 +222,14 @@ func (s *Service) CancelClass(ctx context.Context, p Provider, externalCourseID,
 		now := s.now()
 		c.CancelledAt, c.UpdatedAt = &now, now
 		return nil
-	})
+	}, s.ClassCancelled)
 	if err != nil {
 		return Class{}, err
 	}
-	deleted, err := s.Store.DeleteClassIfUnbooked(ctx, c.ID)
-	if err != nil {
+	// A class never booked has nobody to tell, so deleting it after the commit above
+	// loses no mail; if the portal stops before, the sweep deletes it later.
+	if _, err := s.Store.DeleteClassIfUnbooked(ctx, c.ID); err != nil {
 		return Class{}, err
-	}
-	if !deleted && s.ClassCancelled != nil {
-		// The cancellation stands even if telling the enrollers fails: the provider
-		// must not see an error for a cancel that took effect.
-		if err := s.ClassCancelled(ctx, c); err != nil {
-			slog.ErrorContext(ctx, "class cancelled, but its enrollers could not be told", "class", c.ID, "err", err)
-		}
 	}
 	return c, nil
 }
@@ -248,18 +247,15 @@ func (s *Service) RestoreClass(ctx context.Context, p Provider, externalCourseID
 		}
 		c.CancelledAt, c.UpdatedAt = nil, s.now()
 		return nil
-	})
-	if err == nil && s.ClassRestored != nil {
-		// As with ClassCancelled, the restore stands even if the messages fail.
-		if err := s.ClassRestored(ctx, c); err != nil {
-			slog.ErrorContext(ctx, "class restored, but its enrollers could not be told", "class", c.ID, "err", err)
-		}
-	}
+	}, s.ClassRestored)
 	return c, err
 }
 
-func (s *Service) modifyClass(ctx context.Context, course Course, externalClassID string, fn func(*Class) error) (Class, error) {
-	c, err := s.Store.ModifyClass(ctx, course.ID, externalClassID, fn)
+// modifyClass changes a class through fn; then (nil: none) runs in the change's
+// transaction to add its mails to the outbox.
+func (s *Service) modifyClass(ctx context.Context, course Course, externalClassID string, fn func(*Class) error,
+	then func(context.Context, Class) error) (Class, error) {
+	c, err := s.Store.ModifyClass(ctx, course.ID, externalClassID, fn, then)
 	if errs.Is(err, errs.NotFound) {
 		return Class{}, errs.E(errs.NotFound, "no class with externalId %q in course %q; create it with addClass", externalClassID, course.ExternalID)
 	}

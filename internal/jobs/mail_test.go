@@ -10,6 +10,7 @@ import (
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/jobs"
+	"github.com/tportal/tportal/internal/mail"
 	"github.com/tportal/tportal/internal/store"
 	"github.com/tportal/tportal/internal/store/storetest"
 )
@@ -167,4 +168,68 @@ func TestNoSenderLeavesTheOutbox(t *testing.T) {
 	if ids, _ := db.UnsentNotifications(ctx, 10, 10); len(ids) != 1 {
 		t.Errorf("unsent = %v, want the message", ids)
 	}
+}
+
+// A provider's cancel of a class schedules its mails' delivery jobs in the class
+// change's own transaction, and they are delivered.
+func TestClassMailsScheduledInTheClassChange(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dialect)
+		bs := bookingService(db)
+		bs.Mail = &mail.Composer{From: "noreply@portal.example"}
+		cat := &catalog.Service{Store: db, DefaultZone: "Europe/Oslo", ClassCancelled: bs.NotifyClassCancelled}
+		sender := newFlakySender(0)
+		r, err := jobs.New(ctx, db.SQL(), db.Dialect(), bs, cat, jobs.Options{ScanEvery: time.Hour, PollEvery: 100 * time.Millisecond,
+			Logger: quiet, Mail: &jobs.MailOptions{Outbox: db, Sender: sender}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMailQueue(r.EnqueueMailTx)
+
+		p := catalog.Provider{Name: "Acme", Username: "acme", PasswordHash: "x", CreatedAt: time.Now()}
+		if err := db.CreateProvider(ctx, &p); err != nil {
+			t.Fatal(err)
+		}
+		co := catalog.Course{ProviderID: p.ID, ExternalID: "BST", Name: "Basic Safety", CreatedAt: time.Now()}
+		if err := db.CreateCourse(ctx, &co); err != nil {
+			t.Fatal(err)
+		}
+		day := func(n int) *string { s := catalog.DateOf(time.Now().AddDate(0, 0, n)).String(); return &s }
+		str := func(s string) *string { return &s }
+		c, err := cat.AddClass(ctx, p, co.ExternalID, catalog.ClassFields{ExternalID: str("W40"), Location: str("Oslo"),
+			AvailableSeats: str("5"), EnrollmentDeadline: day(20), CancellationDeadline: day(25), StartDate: day(30), EndDate: day(30),
+			AddressLine1: str("Street 1"), City: str("Oslo"), ZipCode: str("0150"), Country: str("NO"), Currency: str("NOK"), Amount: str("100")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := booking.Booking{Reference: "TP-1", ClassID: c.ID, State: booking.Reserved, CreatedAt: time.Now(), UpdatedAt: time.Now(),
+			Enroller: booking.Person{Email: "kari@acme.example"}}
+		if err := db.CreateBooking(ctx, &b, func(catalog.Class) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cat.CancelClass(ctx, p, co.ExternalID, "W40"); err != nil {
+			t.Fatal(err)
+		}
+		var jobsCount int
+		if err := db.SQL().QueryRowContext(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'tportal.mail'`).Scan(&jobsCount); err != nil {
+			t.Fatal(err)
+		}
+		if jobsCount != 1 {
+			t.Fatalf("%d mail jobs after the class was cancelled, want 1 (the enroller's)", jobsCount)
+		}
+		if err := r.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer r.Stop(ctx)
+		select {
+		case <-sender.done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the class's mail was not delivered within 20 s")
+		}
+		ns, err := db.Notifications(ctx, b.ID)
+		if err != nil || len(ns) != 1 || ns[0].Kind != mail.KindClassCancelled {
+			t.Fatalf("booking's mails = %+v, %v; want one class_cancelled", ns, err)
+		}
+	})
 }

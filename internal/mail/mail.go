@@ -1,13 +1,15 @@
 // Package mail composes the e-mails the portal sends: booking confirmations and
-// cancellations, a provider's cancellation of a class, calendar invitations (with
-// their updates and cancellation) for classes that send schedule information, and the
-// account mails (password reset, invitation). It does no I/O: messages are
+// cancellations, a provider's cancellation, restoration and rescheduling of a class,
+// calendar invitations (with their updates and cancellation) for classes that send
+// schedule information, and the account mails (password reset, invitation). It does
+// no I/O: messages are
 // booking.Notification values that the caller adds to the outbox (the store), from
 // which the job queue delivers them (internal/jobs, over internal/mail/smtpmail).
 package mail
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,13 +86,20 @@ func (m *Composer) ClassRestored(b booking.Booking, c catalog.Class, course cata
 			"and the booking stands.")
 }
 
-// ScheduleChanged implements booking.Messages: the new schedule, with the calendar
-// entry updated.
+// ScheduleChanged implements booking.Messages: the new schedule to the enroller
+// always, and to the student with the calendar entry updated when the class sends
+// schedule information. Without it the student never got an invitation to update,
+// and the enroller, who booked, passes the news on.
 func (m *Composer) ScheduleChanged(b booking.Booking, before, after catalog.Class, course catalog.Course, p catalog.Provider) []booking.Notification {
-	return m.compose(b, after, course, p, KindScheduleChanged, Request,
+	ns := m.compose(b, after, course, p, KindScheduleChanged, Request,
 		"New schedule: "+course.Name+", "+after.StartDate.String(),
 		p.Name+" has changed when or where the class of the booking below meets. It was: "+
 			When(before)+", "+orNone(Place(before))+".")
+	if after.SendScheduleInfo {
+		return ns
+	}
+	enroller := strings.TrimSpace(b.Enroller.Email)
+	return slices.DeleteFunc(ns, func(n booking.Notification) bool { return !strings.EqualFold(n.To, enroller) })
 }
 
 // compose makes one message per distinct address of the enroller and the student;

@@ -160,6 +160,27 @@ func TestBookingMessages(t *testing.T) {
 			to:      []string{"ola@acme.example", "kari@acme.example"}, calendarTo: "kari@acme.example",
 			method: "REQUEST", status: "CONFIRMED", calendarDate: "20301008T090000",
 		},
+		{
+			name: "schedule changed without schedule information: the enroller only, no calendar",
+			b:    bookingOf("ola@acme.example", "kari@acme.example"),
+			make: func(b booking.Booking) []booking.Notification {
+				plain := moved
+				plain.SendScheduleInfo = false
+				return m.ScheduleChanged(b, class(t, false), plain, course, prov)
+			},
+			kind: mail.KindScheduleChanged, subject: "New schedule: Basic Safety, 2030-10-08",
+			bodyHas: []string{"It was: 2030-10-01 09:00 – 2030-10-02 16:00 (America/New_York)", "When:      2030-10-08 09:00 – 2030-10-09 16:00"},
+			to:      []string{"ola@acme.example"},
+		},
+		{
+			name: "schedule changed without schedule information, enroller without address: nobody",
+			b:    bookingOf("", "kari@acme.example"),
+			make: func(b booking.Booking) []booking.Notification {
+				plain := moved
+				plain.SendScheduleInfo = false
+				return m.ScheduleChanged(b, class(t, false), plain, course, prov)
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -93,8 +93,12 @@ func (s *DB) Classes(ctx context.Context, courseID int64) ([]catalog.Class, erro
 		WHERE cl.course_id = $1 AND cl.deleted_at IS NULL ORDER BY cl.starts_at, cl.external_id`, []any{courseID}, scanClass)
 }
 
-// ModifyClass implements catalog.Store.
-func (s *DB) ModifyClass(ctx context.Context, courseID int64, externalID string, fn func(*catalog.Class) error) (catalog.Class, error) {
+// ModifyClass implements catalog.Store. then runs in the class's transaction with a
+// context that carries it (withTx), so the store calls it makes (the bookings of the
+// class, the outbox) join that transaction: the class change and its mails commit or
+// roll back together.
+func (s *DB) ModifyClass(ctx context.Context, courseID int64, externalID string, fn func(*catalog.Class) error,
+	then func(context.Context, catalog.Class) error) (catalog.Class, error) {
 	var c catalog.Class
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
@@ -106,9 +110,28 @@ func (s *DB) ModifyClass(ctx context.Context, courseID int64, externalID string,
 		if err := fn(&c); err != nil {
 			return err
 		}
-		return s.writeClass(ctx, tx, &c)
+		if err := s.writeClass(ctx, tx, &c); err != nil || then == nil {
+			return err
+		}
+		return then(s.withTx(ctx, tx), c)
 	})
 	return c, err
+}
+
+// txKey is the context key of the transaction a store call joins.
+type txKey struct{ s *DB }
+
+// withTx returns ctx carrying tx: the queries and outbox writes this DB makes with it
+// run in tx instead of on their own. Only the store puts a transaction in a context,
+// and only for callbacks that run inside it (ModifyClass's then).
+func (s *DB) withTx(ctx context.Context, tx *sql.Tx) context.Context {
+	return context.WithValue(ctx, txKey{s}, tx)
+}
+
+// joined returns the transaction ctx carries for this DB, nil when none.
+func (s *DB) joined(ctx context.Context) *sql.Tx {
+	tx, _ := ctx.Value(txKey{s}).(*sql.Tx)
+	return tx
 }
 
 // lockClause locks the rows of one table of a join (PostgreSQL); SQLite's immediate

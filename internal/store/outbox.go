@@ -10,8 +10,8 @@ import (
 )
 
 // The notifications table is the portal's mail outbox: every e-mail is a row, written
-// in the transaction of the change that causes it where the change goes through the
-// store in one (booking changes), and marked sent once delivered.
+// in the transaction of the change that causes it (booking changes, class changes),
+// and marked sent once delivered.
 
 // MailQueue is told, inside the transaction that adds messages to the outbox, the IDs
 // of the new messages, so that it can schedule their delivery in that same
@@ -32,8 +32,12 @@ func (s *DB) CourseByID(ctx context.Context, id int64) (catalog.Course, error) {
 	return c, mapErr(err, "course")
 }
 
-// CreateNotifications implements booking.Store.
+// CreateNotifications implements booking.Store. Called with a context that carries a
+// transaction (a class change's, ModifyClass), it adds the messages in it.
 func (s *DB) CreateNotifications(ctx context.Context, ns []booking.Notification) error {
+	if tx := s.joined(ctx); tx != nil {
+		return s.addToOutbox(ctx, tx, ns)
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error { return s.addToOutbox(ctx, tx, ns) })
 }
 
@@ -75,16 +79,6 @@ func scanNotification(row scanner) (booking.Notification, error) {
 func (s *DB) Notifications(ctx context.Context, bookingID int64) ([]booking.Notification, error) {
 	return queryAll(ctx, s, "list notifications", `SELECT `+notificationColumns+`
 		FROM notifications WHERE booking_id = $1 ORDER BY id`, []any{bookingID}, scanNotification)
-}
-
-// Outbox lists the outbox newest first: messages with an ID below beforeID (0: from
-// the newest), at most limit, only unsent ones when unsentOnly.
-func (s *DB) Outbox(ctx context.Context, beforeID int64, limit int, unsentOnly bool) ([]booking.Notification, error) {
-	q := `SELECT ` + notificationColumns + ` FROM notifications WHERE ($1 = 0 OR id < $1)`
-	if unsentOnly {
-		q += ` AND sent_at IS NULL`
-	}
-	return queryAll(ctx, s, "list the outbox", q+` ORDER BY id DESC LIMIT $2`, []any{beforeID, limit}, scanNotification)
 }
 
 // Notification returns one outbox message; errs.NotFound when there is none.

@@ -121,26 +121,37 @@ func TestOutbox(t *testing.T) {
 			}
 		}
 
-		// The staff page's listing: newest first, paged, optionally unsent only.
+		// The staff page's listing: newest first, account mails included, paged,
+		// optionally unsent only, with the delivery status.
 		for _, tt := range []struct {
-			before int64
-			limit  int
-			unsent bool
-			want   []int64
+			f    booking.NotificationFilter
+			want []int64
 		}{
-			{0, 10, false, []int64{mine[1].ID, ns[1].ID, ns[0].ID}},
-			{0, 2, false, []int64{mine[1].ID, ns[1].ID}},
-			{ns[1].ID, 10, false, []int64{ns[0].ID}},
-			{0, 10, true, []int64{mine[1].ID, ns[0].ID}},
+			{booking.NotificationFilter{Limit: 10}, []int64{mine[1].ID, ns[1].ID, ns[0].ID}},
+			{booking.NotificationFilter{Limit: 2}, []int64{mine[1].ID, ns[1].ID}},
+			{booking.NotificationFilter{BeforeID: ns[1].ID, Limit: 10}, []int64{ns[0].ID}},
+			{booking.NotificationFilter{Unsent: true, Limit: 10}, []int64{mine[1].ID, ns[0].ID}},
+			{booking.NotificationFilter{Recipient: "KARI@", Limit: 10}, []int64{ns[0].ID}},
+			{booking.NotificationFilter{Kind: "booking_cancelled", Limit: 10}, []int64{mine[1].ID}},
 		} {
-			list, err := db.Outbox(ctx, tt.before, tt.limit, tt.unsent)
+			list, err := db.ListNotifications(ctx, tt.f)
 			noErr(err)
 			var ids []int64
 			for _, n := range list {
 				ids = append(ids, n.ID)
+				switch n.ID {
+				case ns[0].ID:
+					if n.BookingReference != "" || n.BookingID != 0 || n.Attempts != 2 || n.LastError != "451 try later again" {
+						t.Errorf("listed account mail = %+v; want no booking, 2 attempts and the last error", n)
+					}
+				case ns[1].ID:
+					if n.BookingReference != b.Reference || n.Calendar == "" || n.SentAt == nil {
+						t.Errorf("listed confirmation = %+v; want its booking, calendar and sent time", n)
+					}
+				}
 			}
 			if !slices.Equal(ids, tt.want) {
-				t.Errorf("Outbox(before %d, limit %d, unsent %v) = %v, want %v", tt.before, tt.limit, tt.unsent, ids, tt.want)
+				t.Errorf("ListNotifications(%+v) = %v, want %v", tt.f, ids, tt.want)
 			}
 		}
 	})

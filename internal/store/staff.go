@@ -125,7 +125,8 @@ func (s *DB) BookingEvents(ctx context.Context, bookingID int64) ([]booking.Even
 		})
 }
 
-// ListNotifications lists notifications for staff, newest first.
+// ListNotifications lists the outbox for staff, newest first: booking and account
+// mails, with their delivery status.
 func (s *DB) ListNotifications(ctx context.Context, f booking.NotificationFilter) ([]booking.ListedNotification, error) {
 	var where []string
 	var args []any
@@ -148,14 +149,17 @@ func (s *DB) ListNotifications(ctx context.Context, f booking.NotificationFilter
 	if f.Limit <= 0 {
 		f.Limit = booking.DefaultListLimit
 	}
-	q := `SELECT n.id, n.booking_id, n.kind, n.recipient, n.subject, n.body, n.created_at, n.sent_at, b.reference
-		FROM notifications n JOIN bookings b ON b.id = n.booking_id` + whereClause(where) + ` ORDER BY n.id DESC LIMIT ` + arg(f.Limit)
+	// Account mails have no booking; they are in the outbox too.
+	q := `SELECT n.id, n.booking_id, n.kind, n.recipient, n.subject, n.body, n.calendar, n.attempts, n.last_error,
+		n.created_at, n.sent_at, COALESCE(b.reference, '')
+		FROM notifications n LEFT JOIN bookings b ON b.id = n.booking_id` + whereClause(where) + ` ORDER BY n.id DESC LIMIT ` + arg(f.Limit)
 	return queryAll(ctx, s, "list notifications", q, args, func(row scanner) (booking.ListedNotification, error) {
 		var n booking.ListedNotification
 		var created int64
-		var sent sql.NullInt64
-		err := row.Scan(&n.ID, &n.BookingID, &n.Kind, &n.To, &n.Subject, &n.Body, &created, &sent, &n.BookingReference)
-		n.CreatedAt, n.SentAt = fromMillis(created), timePtr(sent)
+		var bookingID, sent sql.NullInt64
+		err := row.Scan(&n.ID, &bookingID, &n.Kind, &n.To, &n.Subject, &n.Body, &n.Calendar, &n.Attempts, &n.LastError,
+			&created, &sent, &n.BookingReference)
+		n.BookingID, n.CreatedAt, n.SentAt = bookingID.Int64, fromMillis(created), timePtr(sent)
 		return n, err
 	})
 }

@@ -74,6 +74,14 @@ func (s *DB) prepare(query string) any {
 	}
 }
 
+// join runs q in the transaction ctx carries (DB.withTx), if any and q has none.
+func (q querier) join(ctx context.Context) querier {
+	if q.tx == nil {
+		q.tx = q.s.joined(ctx)
+	}
+	return q
+}
+
 func (q querier) raw() interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
@@ -87,6 +95,7 @@ func (q querier) raw() interface {
 
 // QueryRowContext is sql.DB's, through the statement cache.
 func (q querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	q = q.join(ctx)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -95,6 +104,7 @@ func (q querier) QueryRowContext(ctx context.Context, query string, args ...any)
 
 // QueryContext is sql.DB's, through the statement cache.
 func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q = q.join(ctx)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -103,6 +113,7 @@ func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*
 
 // ExecContext is sql.DB's, through the statement cache.
 func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	q = q.join(ctx)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}

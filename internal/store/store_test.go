@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/store"
@@ -63,7 +64,7 @@ func TestStore(t *testing.T) {
 			if _, err := db.ProviderByID(ctx, 9999); !errs.Is(err, errs.NotFound) {
 				t.Errorf("ProviderByID(9999) = %v, want NotFound", err)
 			}
-			_, err := db.ModifyClass(ctx, co.ID, "NOPE", func(*catalog.Class) error { return nil })
+			_, err := db.ModifyClass(ctx, co.ID, "NOPE", func(*catalog.Class) error { return nil }, nil)
 			if !errs.Is(err, errs.NotFound) {
 				t.Errorf("ModifyClass(NOPE) = %v, want NotFound", err)
 			}
@@ -101,13 +102,49 @@ func TestStore(t *testing.T) {
 			_, err := db.ModifyClass(ctx, co.ID, "W40", func(c *catalog.Class) error {
 				c.Location = "Changed"
 				return errs.E(errs.Conflict, "no")
-			})
+			}, nil)
 			if !errs.Is(err, errs.Conflict) {
 				t.Fatalf("err = %v", err)
 			}
 			got, _ := db.Classes(ctx, co.ID)
 			if got[0].Location != "Oslo" {
 				t.Errorf("location = %q after an aborted change", got[0].Location)
+			}
+		})
+
+		t.Run("ModifyClass's then runs in the change's transaction", func(t *testing.T) {
+			for _, fail := range []bool{true, false} {
+				before, err := db.ListNotifications(ctx, booking.NotificationFilter{Limit: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = db.ModifyClass(ctx, co.ID, "W40", func(c *catalog.Class) error {
+					c.Location = "Then"
+					return nil
+				}, func(ctx context.Context, c catalog.Class) error {
+					// A read with then's context sees the change not yet committed.
+					if got, err := db.Classes(ctx, co.ID); err != nil || got[0].Location != "Then" {
+						return errs.E(errs.Internal, "then reads %+v, %v outside the change", got, err)
+					}
+					err := db.CreateNotifications(ctx, []booking.Notification{{Kind: "class_cancelled", To: "x@example.com",
+						Subject: "s", Body: "b", CreatedAt: time.Now()}})
+					if err == nil && fail {
+						err = errs.E(errs.Unavailable, "outbox down")
+					}
+					return err
+				})
+				if (err != nil) != fail {
+					t.Fatalf("fail %v: err = %v", fail, err)
+				}
+				after, _ := db.ListNotifications(ctx, booking.NotificationFilter{Limit: 1000})
+				got, _ := db.Classes(ctx, co.ID)
+				if committed := !fail; (got[0].Location == "Then") != committed || (len(after) == len(before)+1) != committed {
+					t.Errorf("fail %v: location %q, messages %d → %d; want the change and its message committed %v",
+						fail, got[0].Location, len(before), len(after), committed)
+				}
+			}
+			if _, err := db.ModifyClass(ctx, co.ID, "W40", func(c *catalog.Class) error { c.Location = "Oslo"; return nil }, nil); err != nil {
+				t.Fatal(err)
 			}
 		})
 
@@ -123,7 +160,7 @@ func TestStore(t *testing.T) {
 					_, err := db.ModifyClass(ctx, co.ID, "W40", func(c *catalog.Class) error {
 						c.AvailableSeats++
 						return nil
-					})
+					}, nil)
 					if err != nil {
 						t.Error(err)
 					}

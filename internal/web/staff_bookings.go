@@ -16,7 +16,7 @@ import (
 )
 
 // StaffStore is what the staff pages read beyond the services: the booking search,
-// the history of a booking, the call journal, the notifications and the dashboard's
+// the history of a booking, the call journal, the outbox list and the dashboard's
 // sums. store.DB implements it.
 type StaffStore interface {
 	SearchBookings(ctx context.Context, q booking.Search) ([]booking.Found, error)
@@ -24,7 +24,9 @@ type StaffStore interface {
 	BookingEvents(ctx context.Context, bookingID int64) ([]booking.Event, error)
 	// Notifications returns a booking's notifications, oldest first.
 	Notifications(ctx context.Context, bookingID int64) ([]booking.Notification, error)
+	// ListNotifications lists the outbox, newest first, for /staff/outbox.
 	ListNotifications(ctx context.Context, f booking.NotificationFilter) ([]booking.ListedNotification, error)
+	// NotificationKinds lists the kinds of message in the outbox, for its filter.
 	NotificationKinds(ctx context.Context) ([]string, error)
 	// Calls lists journal entries, newest first.
 	Calls(ctx context.Context, f providercall.CallFilter) ([]providercall.Call, error)
@@ -285,7 +287,8 @@ func history(b booking.Booking, events []booking.Event, calls []providercall.Cal
 		if n.SentAt != nil {
 			sent = "sent " + n.SentAt.Format("2 Jan 2006 15:04 MST")
 		}
-		h = append(h, historyEntry{At: n.CreatedAt, What: "Notification " + n.Kind, Detail: "to " + n.To + ": " + n.Subject + " (" + sent + ")"})
+		h = append(h, historyEntry{At: n.CreatedAt, What: "Notification " + n.Kind, Detail: "to " + n.To + ": " + n.Subject + " (" + sent + ")",
+			Link: "/staff/outbox/" + strconv.FormatInt(n.ID, 10)})
 	}
 	slices.SortStableFunc(h, func(a, b historyEntry) int { return a.At.Compare(b.At) })
 	return h

@@ -64,6 +64,17 @@ func TestStaffOutbox(t *testing.T) {
 				t.Errorf("message to %s: status %q, want Not sent", to, got)
 			}
 		}
+		for to, r := range byTo {
+			if href, _ := r.Find(`td[data-label="Booking"] a`).Attr("href"); href != "/staff/bookings/"+ref ||
+				text(r.Find(`td[data-label="Kind"]`)) != "booking_confirmed" {
+				t.Errorf("message to %s: booking link %q, kind %q; want %s and booking_confirmed", to, href,
+					text(r.Find(`td[data-label="Kind"]`)), ref)
+			}
+		}
+		if p := staff.get("/staff/outbox?recipient=OLA%40"); p.doc.Find("table.outbox tbody tr").Length() != 1 ||
+			text(p.doc.Find(`table.outbox td[data-label="To"]`)) != "ola@example.com" {
+			t.Error("the recipient filter does not pick the student's message")
+		}
 		student := byTo["ola@example.com"]
 		if !strings.Contains(text(student), "with calendar invitation") || strings.Contains(text(byTo["kari@acme.example"]), "calendar") {
 			t.Error("the calendar invitation is not shown on the student's message only")

@@ -83,7 +83,7 @@ func TestStaffPages(t *testing.T) {
 		anonymous := e.client()
 
 		paths := []string{"/staff", "/staff/bookings", "/staff/bookings/" + w.reserved.Reference, "/staff/calls",
-			"/staff/calls/1", "/staff/notifications"}
+			"/staff/calls/1", "/staff/outbox"}
 		t.Run("only staff", func(t *testing.T) {
 			for _, path := range paths {
 				if p := anonymous.get(path); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/signin") {
@@ -249,14 +249,48 @@ func TestStaffPages(t *testing.T) {
 		})
 
 		t.Run("notifications", func(t *testing.T) {
+			// The outbox lists by recipient, kind and whether sent, and the old
+			// notifications address sends there with the same filters.
 			for _, tc := range []struct {
 				query string
 				want  int
 			}{{"", 8}, {"recipient=ACME", 3}, {"recipient=nobody", 0}, {"kind=booking_cancelled&unsent=1", 2}, {"kind=other", 0}} {
-				p := w.staff.get("/staff/notifications?" + tc.query)
-				if n := p.doc.Find("tr[data-notification]").Length(); p.status != 200 || n != tc.want {
-					t.Errorf("%q: status %d, %d notifications, want %d", tc.query, p.status, n, tc.want)
+				p := w.staff.get("/staff/outbox?" + tc.query)
+				rows := p.doc.Find("table.outbox tbody tr")
+				if n := rows.Length(); p.status != 200 || n != tc.want {
+					t.Errorf("%q: status %d, %d messages, want %d", tc.query, p.status, n, tc.want)
 				}
+				rows.Each(func(_ int, r *goquery.Selection) {
+					msg, _ := r.Find(`td[data-label="Subject"] a`).Attr("href")
+					ref, _ := r.Find(`td[data-label="Booking"] a`).Attr("href")
+					if !strings.HasPrefix(msg, "/staff/outbox/") || len(ref) <= len("/staff/bookings/") || !strings.HasPrefix(ref, "/staff/bookings/") ||
+						text(r.Find(`td[data-label="Status"]`)) != "Not sent" || text(r.Find(`td[data-label="Kind"]`)) == "" {
+						t.Errorf("%q: row %q lacks its message link %q, booking link %q, kind or status", tc.query, text(r), msg, ref)
+					}
+				})
+				for _, who := range []*client{w.staff, anonymous} {
+					old := who.get("/staff/notifications?" + tc.query)
+					want := "/staff/outbox"
+					if tc.query != "" {
+						want += "?" + tc.query
+					}
+					if old.status != http.StatusMovedPermanently || old.header.Get("Location") != want {
+						t.Errorf("/staff/notifications?%s: %d to %q, want 301 to %q", tc.query, old.status, old.header.Get("Location"), want)
+					}
+				}
+			}
+			if p := w.staff.get("/staff/outbox?before=x"); p.status != http.StatusBadRequest || p.doc.Find(`[role="alert"]`).Length() != 1 {
+				t.Errorf("a bad page: status %d, want 400 with the problem shown", p.status)
+			}
+			// The booking's history links each of its mails to the message.
+			h := w.staff.get("/staff/bookings/" + w.reserved.Reference)
+			links := h.doc.Find(`ol.history a[href^="/staff/outbox/"]`)
+			if links.Length() == 0 {
+				t.Fatalf("the booking's history links no message:\n%s", text(h.doc.Find("ol.history")))
+			}
+			msg := w.staff.get(links.First().AttrOr("href", ""))
+			if msg.status != http.StatusOK || !strings.Contains(msg.doc.Find("pre.mail").Text(), w.reserved.Reference) {
+				t.Errorf("the history's message link: status %d, body lacks %s", msg.status, w.reserved.Reference)
 			}
 		})
 
@@ -286,7 +320,10 @@ func TestStaffPages(t *testing.T) {
 			if f := text(p.doc.Find(".failures")); !strings.Contains(f, "Nord Kurs") || !strings.Contains(f, "no answer within 10s") {
 				t.Errorf("failed calls: %q", f)
 			}
-			for _, s := range []string{"/staff/bookings", "/staff/calls", "/staff/notifications"} {
+			if p.doc.Find(`.sections a[href="/staff/notifications"]`).Length() != 0 {
+				t.Error("the dashboard still links to the notifications page, now the outbox")
+			}
+			for _, s := range []string{"/staff/bookings", "/staff/calls", "/staff/outbox"} {
 				if p.doc.Find(`.sections a[href="`+s+`"]`).Length() != 1 {
 					t.Errorf("the dashboard does not link to %s", s)
 				}

@@ -159,7 +159,7 @@ func New(cfg Config) (*Pages, error) {
 	mux.HandleFunc("GET /staff/bookings/{ref}", p.staffOnly(p.staffBooking))
 	mux.HandleFunc("GET /staff/calls", p.staffOnly(p.staffCalls))
 	mux.HandleFunc("GET /staff/calls/{id}", p.staffOnly(p.staffCall))
-	mux.HandleFunc("GET /staff/notifications", p.staffOnly(p.staffNotifications))
+	mux.HandleFunc("GET /staff/notifications", p.staffNotifications) // the outbox's old address
 	mux.HandleFunc("GET /staff/outbox", p.staffOnly(p.staffOutbox))
 	mux.HandleFunc("GET /staff/outbox/{id}", p.staffOnly(p.staffOutboxMessage))
 	mux.HandleFunc("GET /staff/outbox/{id}/invitation.ics", p.staffOnly(p.staffOutboxCalendar))
