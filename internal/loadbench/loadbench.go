@@ -128,7 +128,7 @@ func paths(start time.Time) []path {
 	for _, n := range classCourses {
 		ext := "C" + strconv.Itoa(n)
 		ps = append(ps, path{
-			name: "getCourseClasses" + strconv.Itoa(n), label: fmt.Sprintf("getCourseClasses, %d classes", n), want: 200,
+			name: "getCourseClasses" + strconv.Itoa(n), label: classesLabel(n), want: 200,
 			targeter: func(t *target) vegeta.Targeter {
 				return formTarget(t, "/"+ext+"/courseClasses", func() url.Values { return nil })
 			},
@@ -179,6 +179,13 @@ func paths(start time.Time) []path {
 	return ps
 }
 
+func classesLabel(n int) string {
+	if n == 1 {
+		return "getCourseClasses, 1 class"
+	}
+	return fmt.Sprintf("getCourseClasses, %d classes", n)
+}
+
 func bookingBody(classID int64) []byte {
 	return []byte(`{"classId": ` + strconv.FormatInt(classID, 10) + `,
  "student": {"firstName": "Kari", "lastName": "Nordmann", "email": "kari@example.no", "phone": "+47 912 34 567", "birthDate": "1990-04-12"},
@@ -197,7 +204,7 @@ func PathNames() []string {
 
 func (c *Config) progress(format string, args ...any) {
 	if c.Progress != nil {
-		fmt.Fprintf(c.Progress, "loadbench: "+format+"\n", args...)
+		fmt.Fprintf(c.Progress, "loadbench %s: "+format+"\n", append([]any{time.Now().Format("15:04:05.0")}, args...)...)
 	}
 }
 
