@@ -438,6 +438,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	res.Machine.LoadAfter = loadAverage()
+	for _, t := range targets {
+		t.proc.stop() // quiet the machine for the idle measurement
+	}
 
 	if cfg.IdleTime > 0 {
 		idle, err := r.idle(ctx, servers)
@@ -596,9 +599,11 @@ func (r *run) idle(ctx context.Context, servers []string) ([]Idle, error) {
 		if err := seedMany(ctx, t, "IDLE", r.cfg.IdleClasses, max(r.cfg.Concurrency, 4), r.start); err != nil {
 			return nil, err
 		}
-		r.cfg.progress("idle: seeded %d classes in %v; settling 3 s, then measuring %v", r.cfg.IdleClasses, time.Since(began).Round(time.Second), r.cfg.IdleTime)
+		// Let the seeding's aftermath (WAL checkpoints, connections closing) pass first.
+		settle := min(3*time.Second, r.cfg.IdleTime)
+		r.cfg.progress("idle: seeded %d classes in %v; settling %v, then measuring %v", r.cfg.IdleClasses, time.Since(began).Round(time.Second), settle, r.cfg.IdleTime)
 		t.client.CloseIdleConnections()
-		time.Sleep(3 * time.Second)
+		time.Sleep(settle)
 		before, err := cpuTime(t.proc.pid())
 		if err != nil {
 			return nil, err
