@@ -34,7 +34,8 @@ func run() int {
 	fs.IntVar(&cfg.Concurrency, "c", 16, "concurrent keep-alive connections, each sending its next request when answered")
 	paths := fs.String("paths", "", "comma-separated paths to measure (default all): "+strings.Join(loadbench.PathNames(), ","))
 	smoke := fs.Bool("smoke", false, "a quick check that everything works: 1 round of 1 s per path at c=2 (overrides -duration, -rounds, -c)")
-	fs.StringVar(&cfg.Postgres, "postgres", os.Getenv("TPORTAL_TEST_POSTGRES"), "PostgreSQL server URL on which a fresh database is created and dropped (default $TPORTAL_TEST_POSTGRES; empty skips PostgreSQL)")
+	// The default is read after parsing, so that -h never prints a URL that may hold a password.
+	fs.StringVar(&cfg.Postgres, "postgres", "", "PostgreSQL server URL on which a fresh database is created and dropped (default $TPORTAL_TEST_POSTGRES; neither skips PostgreSQL)")
 	fs.IntVar(&cfg.IdleClasses, "idle-classes", 100000, "classes stored for the idle measurement (seeded through addClass)")
 	fs.DurationVar(&cfg.IdleTime, "idle", 0, "measure tportal's idle CPU over this time with -idle-classes classes stored (0: skip; use ≥ 60s, the sweep runs every 30 s)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -42,6 +43,9 @@ func run() int {
 			return 0
 		}
 		return 2
+	}
+	if cfg.Postgres == "" {
+		cfg.Postgres = os.Getenv("TPORTAL_TEST_POSTGRES")
 	}
 	if *paths != "" {
 		cfg.Paths = strings.Split(*paths, ",")
