@@ -148,7 +148,7 @@ func paths(start time.Time) []path {
 		name: "addClass", label: "addClass", want: 200,
 		targeter: func(t *target) vegeta.Targeter {
 			return formTarget(t, "/ADD/courseClasses/add", func() url.Values {
-				return classForm("A"+strconv.FormatInt(t.addSeq.Add(1), 10), 12, start)
+				return classForm(fmt.Sprintf("A%09d", t.addSeq.Add(1)), 12, start)
 			})
 		},
 	}, path{
