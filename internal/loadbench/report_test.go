@@ -1,0 +1,60 @@
+package loadbench
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestThousands(t *testing.T) {
+	for _, tc := range []struct {
+		in   float64
+		want string
+	}{{0, "0"}, {999.4, "999"}, {999.5, "1 000"}, {12345, "12 345"}, {1234567, "1 234 567"}} {
+		if got := thousands(tc.in); got != tc.want {
+			t.Errorf("thousands(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMS(t *testing.T) {
+	for _, tc := range []struct {
+		in   time.Duration
+		want string
+	}{{1234 * time.Microsecond, "1.23"}, {12345 * time.Microsecond, "12.3"}, {123456 * time.Microsecond, "123"}} {
+		if got := ms(tc.in); got != tc.want {
+			t.Errorf("ms(%v) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestMaskBooking(t *testing.T) {
+	a := maskBooking([]byte(`{"bookingReference":"a","status":"RESERVED","providerBookingReference":"P-1","createdAt":"x","updatedAt":"y"}`))
+	b := maskBooking([]byte(`{"bookingReference":"b","status":"RESERVED","providerBookingReference":"P-2","createdAt":"z","updatedAt":"w"}`))
+	if string(a) != string(b) {
+		t.Errorf("masked answers differ: %s / %s", a, b)
+	}
+	c := maskBooking([]byte(`{"bookingReference":"b","status":"REJECTED"}`))
+	if string(a) == string(c) {
+		t.Errorf("masking hid the status: %s", c)
+	}
+}
+
+// TestProcStats reads this test process's own CPU time and peak RSS, which are never
+// zero once it has run for a moment.
+func TestProcStats(t *testing.T) {
+	deadline := time.Now().Add(50 * time.Millisecond)
+	for time.Now().Before(deadline) { // burn some CPU so that at least a tick is counted
+	}
+	cpu, err := cpuTime(os.Getpid())
+	if err != nil || cpu <= 0 {
+		t.Errorf("cpuTime = %v, %v; want > 0", cpu, err)
+	}
+	rss, err := peakRSS(os.Getpid())
+	if err != nil || rss < 1<<20 {
+		t.Errorf("peakRSS = %d, %v; want at least 1 MiB", rss, err)
+	}
+	if m := machine(); m.Cores < 1 || m.LoadBefore == "" {
+		t.Errorf("machine() = %+v", m)
+	}
+}
