@@ -98,7 +98,20 @@ func (s *DB) Courses(ctx context.Context, f catalog.CourseFilter) ([]catalog.Cou
 	return queryAll(ctx, s, "list courses", q+" ORDER BY name, id", args, scanCourse)
 }
 
-const courseColumns = `id, provider_id, external_id, name, description, created_at, classes_version`
+var courseColumns = `id, provider_id, external_id, name, description, created_at, ` + classesVersionOf("courses")
+
+// classesVersionOf is the one rule of what invalidates a cached answer built from a
+// course's classes: the SQL expression of catalog.Course.ClassesVersion for the
+// courses row named course. The database keeps its two terms (migration 00013): each
+// class's version is renewed on every insert and update of the class, without
+// touching the course row, so that writes to classes of one course do not queue on
+// it; a DELETE adds the deleted rows' versions plus one to courses.classes_version.
+// Every committed write thus raises the value, in whatever order concurrent
+// transactions commit, and it never repeats. The sum reads the classes_course_version
+// index; deleted_at is not filtered, because a soft delete is an update that raises it.
+func classesVersionOf(course string) string {
+	return course + `.classes_version + (SELECT CAST(COALESCE(SUM(cv.version), 0) AS BIGINT) FROM classes cv WHERE cv.course_id = ` + course + `.id)`
+}
 
 func scanCourse(row scanner) (catalog.Course, error) {
 	var c catalog.Course
@@ -132,6 +145,15 @@ func (s *DB) ModifyCourse(ctx context.Context, id int64, fn func(c *catalog.Cour
 	return c, err
 }
 
+// providerWithCourseSQL is ProviderWithCourse's query, built once.
+var providerWithCourseSQL = `SELECT p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
+		co.id, co.provider_id, co.external_id, co.name, co.description, co.created_at, ` + classesVersionOf("co") + `
+	FROM providers p LEFT JOIN courses co ON co.provider_id = p.id AND co.external_id = $2
+	WHERE p.username = $1`
+
+// classesVersionSQL is ClassesVersion's query, built once.
+var classesVersionSQL = `SELECT ` + classesVersionOf("courses") + ` FROM courses WHERE id = $1`
+
 // ProviderWithCourse implements auth.CourseLookup: the provider with the username and
 // its course with the external id (nil when the provider has none), in one query, so
 // that an API call on a course pays one round trip for both — and still sees a
@@ -145,10 +167,7 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 		version          sql.NullInt64
 		ext, name, descr sql.NullString
 	)
-	err := s.q().QueryRowContext(ctx, `SELECT p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
-			co.id, co.provider_id, co.external_id, co.name, co.description, co.created_at, co.classes_version
-		FROM providers p LEFT JOIN courses co ON co.provider_id = p.id AND co.external_id = $2
-		WHERE p.username = $1`, username, externalCourseID).Scan(
+	err := s.q().QueryRowContext(ctx, providerWithCourseSQL, username, externalCourseID).Scan(
 		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion,
 		&id, &providerID, &ext, &name, &descr, &courseCreated, &version)
 	if err != nil {
@@ -162,10 +181,11 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 		Description: descr.String, CreatedAt: fromMillis(courseCreated.Int64), ClassesVersion: version.Int64}, nil
 }
 
-// ClassesVersion implements catalog.ClassesVersioner: the course's classes_version,
-// one indexed read of one row.
+// ClassesVersion implements catalog.ClassesVersioner: the course's version of its
+// classes (see classesVersionOf), one indexed read of the course row and its classes'
+// versions.
 func (s *DB) ClassesVersion(ctx context.Context, courseID int64) (int64, error) {
 	var v int64
-	err := s.q().QueryRowContext(ctx, `SELECT classes_version FROM courses WHERE id = $1`, courseID).Scan(&v)
+	err := s.q().QueryRowContext(ctx, classesVersionSQL, courseID).Scan(&v)
 	return v, mapErr(err, "course")
 }
