@@ -102,15 +102,14 @@ var courseColumns = `id, provider_id, external_id, name, description, created_at
 
 // classesVersionOf is the one rule of what invalidates a cached answer built from a
 // course's classes: the SQL expression of catalog.Course.ClassesVersion for the
-// courses row named course. The database keeps its two terms (migration 00013): each
-// class's version is renewed on every insert and update of the class, without
-// touching the course row, so that writes to classes of one course do not queue on
-// it; a DELETE adds the deleted rows' versions plus one to courses.classes_version.
-// Every committed write thus raises the value, in whatever order concurrent
-// transactions commit, and it never repeats. The sum reads the classes_course_version
-// index; deleted_at is not filtered, because a soft delete is an update that raises it.
+// courses row named course. The database keeps its terms (migrations 00010, 00013):
+// every committed insert, update or delete of one of the course's classes adds to
+// courses.classes_version (SQLite, one writer) or to one of the course's
+// class_version_shards rows (PostgreSQL, the writing connection's shard, so that
+// writes to classes of one course do not queue on one row). A sum of increments
+// changes with every commit, in whatever order concurrent transactions commit.
 func classesVersionOf(course string) string {
-	return course + `.classes_version + (SELECT CAST(COALESCE(SUM(cv.version), 0) AS BIGINT) FROM classes cv WHERE cv.course_id = ` + course + `.id)`
+	return course + `.classes_version + (SELECT CAST(COALESCE(SUM(cvs.n), 0) AS BIGINT) FROM class_version_shards cvs WHERE cvs.course_id = ` + course + `.id)`
 }
 
 func scanCourse(row scanner) (catalog.Course, error) {
@@ -182,8 +181,8 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 }
 
 // ClassesVersion implements catalog.ClassesVersioner: the course's version of its
-// classes (see classesVersionOf), one indexed read of the course row and its classes'
-// versions.
+// classes (see classesVersionOf): the course row and at most 64 shard rows, by
+// primary key.
 func (s *DB) ClassesVersion(ctx context.Context, courseID int64) (int64, error) {
 	var v int64
 	err := s.q().QueryRowContext(ctx, classesVersionSQL, courseID).Scan(&v)

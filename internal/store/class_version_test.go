@@ -83,13 +83,15 @@ func TestClassesVersionChangesWithEveryWrite(t *testing.T) {
 			t.Cleanup(func() { _ = tx.Rollback() })
 			return tx
 		}
-		// Commits in the other order than the versions were drawn: with MAX(version)
-		// the second commit would leave the version unchanged.
+		// Commits in the other order than the writes: a scheme that took a version
+		// when writing (say MAX of versions drawn from a sequence) would let the
+		// second commit leave the version unchanged.
 		first := begin()
-		exec(first, takeSeat, ids["W40"]) // draws the lower version
+		exec(first, takeSeat, ids["W40"])
 		second := begin()
 		exec(second, takeSeat, ids["B"])
-		// Issue 11: the open class writes must not hold the course row.
+		// Issue 11: the open class writes must not hold the course row (nor, on
+		// separate connections, wait for each other: they got here).
 		lock := begin()
 		if _, err := lock.ExecContext(ctx, `SELECT id FROM courses WHERE id = $1 FOR NO KEY UPDATE NOWAIT`, co.ID); err != nil {
 			t.Fatalf("course row locked by an open class write: %v", err)

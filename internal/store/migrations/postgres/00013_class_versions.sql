@@ -1,66 +1,55 @@
 -- Issue 11: migration 00010 bumped courses.classes_version on every class write, so on
 -- PostgreSQL each write to a class of a course (a booking's seat included) waited for
--- the previous one's commit on the course row's lock. Now a class write touches only
--- its own row: each class carries a version, set on every insert and update from one
--- sequence (nextval takes no lock that lasts to commit). Only a DELETE still bumps the
--- course's classes_version, by the deleted rows' versions plus one each.
+-- the previous one's commit on the course row's lock. Now a class write counts itself
+-- in one of 64 shard rows per course, chosen by the writing connection's backend pid:
+-- concurrent writers, being on different connections, nearly always use different
+-- rows and so do not wait for each other (two connections whose pids agree modulo 64
+-- share a row and queue, as all of them queued before).
 --
--- The version of a course's classes, as the store reads it (classesVersionSQL in
+-- The version of a course's classes, as the store reads it (classesVersionOf in
 -- internal/store/catalog.go), is
---     courses.classes_version + SUM(classes.version of the course, deleted_at set or not)
--- Every committed write adds a positive amount to it: an insert its new version, an
--- update new - old > 0 (nextval is above every value handed out before), a delete
--- one per row. Sums commute, so this holds in whatever order concurrent transactions
--- commit — unlike MAX(version), which a transaction that drew a lower version but
--- committed later would leave unchanged. The value read is therefore never seen
--- twice for different contents of the course's classes.
+--     courses.classes_version + SUM(class_version_shards.n of the course)
+-- at most 65 rows through primary keys. Every committed insert, update or delete of
+-- a class adds at least one to it, and sums commute: it changes with every commit in
+-- whatever order concurrent transactions commit, and never repeats. (A MAX over
+-- versions drawn from a sequence would not: a transaction that drew the lower version
+-- but committed later would leave it unchanged.)
 
 -- +goose Up
-CREATE SEQUENCE class_versions;
-ALTER TABLE classes ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
--- Lets the sum be read from the index alone.
-CREATE INDEX classes_course_version ON classes (course_id, version);
+CREATE TABLE class_version_shards (
+    course_id BIGINT  NOT NULL REFERENCES courses (id) ON DELETE CASCADE,
+    shard     INTEGER NOT NULL,
+    n         BIGINT  NOT NULL,
+    PRIMARY KEY (course_id, shard)
+);
 
-DROP TRIGGER classes_version_insert ON classes;
-DROP TRIGGER classes_version_update ON classes;
-
--- +goose StatementBegin
-CREATE FUNCTION set_class_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.version := nextval('class_versions');
-    -- A class moved to another course (only by hand) leaves its old course's sum:
-    -- count it there as a delete.
-    IF TG_OP = 'UPDATE' AND NEW.course_id <> OLD.course_id THEN
-        UPDATE courses SET classes_version = classes_version + OLD.version + 1 WHERE id = OLD.course_id;
-    END IF;
-    RETURN NEW;
-END;
-$$;
--- +goose StatementEnd
-
-CREATE TRIGGER classes_version_set BEFORE INSERT OR UPDATE ON classes
-    FOR EACH ROW EXECUTE FUNCTION set_class_version();
-
--- Still statement-level (see 00010): the course rows are locked after all class rows.
--- The classes_version_delete trigger of 00010 calls this function.
+-- Statement-level, as in 00010: a statement's shard rows are locked after all its class
+-- rows, in course order, so the sweep never holds a shard row while waiting for a class
+-- row a booking holds. The classes_version_* triggers of 00010 call this function.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION bump_classes_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE courses co SET classes_version = co.classes_version + d.gone
-    FROM (SELECT course_id, SUM(version + 1) AS gone FROM old_rows GROUP BY course_id) d
-    WHERE co.id = d.course_id;
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO class_version_shards AS s (course_id, shard, n)
+        SELECT course_id, pg_backend_pid() % 64, COUNT(*) FROM new_rows GROUP BY course_id ORDER BY course_id
+        ON CONFLICT (course_id, shard) DO UPDATE SET n = s.n + EXCLUDED.n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO class_version_shards AS s (course_id, shard, n)
+        SELECT course_id, pg_backend_pid() % 64, COUNT(*)
+        FROM (SELECT course_id FROM new_rows UNION ALL SELECT course_id FROM old_rows) r
+        GROUP BY course_id ORDER BY course_id
+        ON CONFLICT (course_id, shard) DO UPDATE SET n = s.n + EXCLUDED.n;
+    ELSE
+        INSERT INTO class_version_shards AS s (course_id, shard, n)
+        SELECT course_id, pg_backend_pid() % 64, COUNT(*) FROM old_rows GROUP BY course_id ORDER BY course_id
+        ON CONFLICT (course_id, shard) DO UPDATE SET n = s.n + EXCLUDED.n;
+    END IF;
     RETURN NULL;
 END;
 $$;
 -- +goose StatementEnd
 
 -- +goose Down
-DROP TRIGGER classes_version_set ON classes;
-DROP FUNCTION set_class_version();
-DROP INDEX classes_course_version;
-ALTER TABLE classes DROP COLUMN version;
-DROP SEQUENCE class_versions;
-
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION bump_classes_version() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -79,7 +68,7 @@ END;
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER classes_version_insert AFTER INSERT ON classes
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_classes_version();
-CREATE TRIGGER classes_version_update AFTER UPDATE ON classes
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_classes_version();
+-- Keep what the shards counted.
+UPDATE courses SET classes_version = classes_version
+    + COALESCE((SELECT SUM(n) FROM class_version_shards s WHERE s.course_id = courses.id), 0) + 1;
+DROP TABLE class_version_shards;
