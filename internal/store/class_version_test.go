@@ -121,4 +121,3 @@ func TestClassesVersionChangesWithEveryWrite(t *testing.T) {
 		fresh("update of B committed after the delete")
 	})
 }
-
