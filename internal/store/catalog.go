@@ -98,7 +98,19 @@ func (s *DB) Courses(ctx context.Context, f catalog.CourseFilter) ([]catalog.Cou
 	return queryAll(ctx, s, "list courses", q+" ORDER BY name, id", args, scanCourse)
 }
 
-const courseColumns = `id, provider_id, external_id, name, description, created_at, classes_version`
+var courseColumns = `id, provider_id, external_id, name, description, created_at, ` + classesVersionOf("courses")
+
+// classesVersionOf is the one rule of what invalidates a cached answer built from a
+// course's classes: the SQL expression of catalog.Course.ClassesVersion for the
+// courses row named course. The database keeps its terms (migrations 00010, 00013):
+// every committed insert, update or delete of one of the course's classes adds to
+// courses.classes_version (SQLite, one writer) or to one of the course's
+// class_version_shards rows (PostgreSQL, the writing connection's shard, so that
+// writes to classes of one course do not queue on one row). A sum of increments
+// changes with every commit, in whatever order concurrent transactions commit.
+func classesVersionOf(course string) string {
+	return course + `.classes_version + (SELECT CAST(COALESCE(SUM(cvs.n), 0) AS BIGINT) FROM class_version_shards cvs WHERE cvs.course_id = ` + course + `.id)`
+}
 
 func scanCourse(row scanner) (catalog.Course, error) {
 	var c catalog.Course
@@ -132,6 +144,15 @@ func (s *DB) ModifyCourse(ctx context.Context, id int64, fn func(c *catalog.Cour
 	return c, err
 }
 
+// providerWithCourseSQL is ProviderWithCourse's query, built once.
+var providerWithCourseSQL = `SELECT p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
+		co.id, co.provider_id, co.external_id, co.name, co.description, co.created_at, ` + classesVersionOf("co") + `
+	FROM providers p LEFT JOIN courses co ON co.provider_id = p.id AND co.external_id = $2
+	WHERE p.username = $1`
+
+// classesVersionSQL is ClassesVersion's query, built once.
+var classesVersionSQL = `SELECT ` + classesVersionOf("courses") + ` FROM courses WHERE id = $1`
+
 // ProviderWithCourse implements auth.CourseLookup: the provider with the username and
 // its course with the external id (nil when the provider has none), in one query, so
 // that an API call on a course pays one round trip for both — and still sees a
@@ -145,10 +166,7 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 		version          sql.NullInt64
 		ext, name, descr sql.NullString
 	)
-	err := s.q().QueryRowContext(ctx, `SELECT p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
-			co.id, co.provider_id, co.external_id, co.name, co.description, co.created_at, co.classes_version
-		FROM providers p LEFT JOIN courses co ON co.provider_id = p.id AND co.external_id = $2
-		WHERE p.username = $1`, username, externalCourseID).Scan(
+	err := s.q().QueryRowContext(ctx, providerWithCourseSQL, username, externalCourseID).Scan(
 		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion,
 		&id, &providerID, &ext, &name, &descr, &courseCreated, &version)
 	if err != nil {
@@ -162,10 +180,11 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 		Description: descr.String, CreatedAt: fromMillis(courseCreated.Int64), ClassesVersion: version.Int64}, nil
 }
 
-// ClassesVersion implements catalog.ClassesVersioner: the course's classes_version,
-// one indexed read of one row.
+// ClassesVersion implements catalog.ClassesVersioner: the course's version of its
+// classes (see classesVersionOf): the course row and at most 64 shard rows, by
+// primary key.
 func (s *DB) ClassesVersion(ctx context.Context, courseID int64) (int64, error) {
 	var v int64
-	err := s.q().QueryRowContext(ctx, `SELECT classes_version FROM courses WHERE id = $1`, courseID).Scan(&v)
+	err := s.q().QueryRowContext(ctx, classesVersionSQL, courseID).Scan(&v)
 	return v, mapErr(err, "course")
 }

@@ -239,3 +239,51 @@ func TestCourseCacheSeesOtherInstances(t *testing.T) {
 		}
 	})
 }
+
+// TestClassCacheSeesDeleteDuringUpdate: instance A caches course BST's classes while
+// instance B deletes class W2 (cancel of an unbooked class) during a transaction that
+// updates class W1, committed after the delete (on SQLite, with its one writer, the
+// update commits first). A must answer each committed state at once.
+func TestClassCacheSeesDeleteDuringUpdate(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		a := newPortal(t, dialect)
+		b := newPortalAt(t, a.dbURL, a)
+		for _, ext := range []string{"W1", "W2"} {
+			expect(t, "add", b.post("/BST/courseClasses/add", b.acme, classForm(ext)), 200)
+		}
+		check := func(step string, wantW2 bool, wantLocation string) {
+			t.Helper()
+			for _, asXML := range []bool{false, true} {
+				cs := classesOf(t, a, asXML)
+				if _, ok := cs["W2"]; ok != wantW2 || cs["W1"].Location != wantLocation {
+					t.Errorf("%s (xml %v): instance A answers %+v", step, asXML, cs)
+				}
+			}
+		}
+		location := classesOf(t, a, false)["W1"].Location
+		check("before", true, location)
+		tx, err := b.db.SQL().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback() }()
+		if _, err := tx.ExecContext(ctx, `UPDATE classes SET location = 'Trondheim' WHERE external_id = 'W1'`); err != nil {
+			t.Fatal(err)
+		}
+		if dialect != "postgres" {
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			check("update committed", true, "Trondheim")
+		}
+		expect(t, "cancel", b.post("/BST/courseClasses/cancel/W2", b.acme, nil), 200)
+		if dialect == "postgres" {
+			check("W2 deleted, W1's update open", false, location)
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check("both committed", false, "Trondheim")
+	})
+}
