@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"slices"
 	"strings"
 
@@ -44,29 +45,56 @@ func (s *DB) ClassByID(ctx context.Context, id int64) (catalog.Class, error) {
 	return c, mapErr(err, "class")
 }
 
-// CreateBooking implements booking.Store.
+// ClassToBook implements booking.Store: the class, its provider and its course in one
+// query, as a booking needs all three (the provider's URLs, the course for its mails).
+func (s *DB) ClassToBook(ctx context.Context, id int64) (catalog.Class, catalog.Provider, catalog.Course, error) {
+	var p catalog.Provider
+	var co catalog.Course
+	var pCreated, coCreated int64
+	c, err := scanClass(withExtra{s.q().QueryRowContext(ctx, `SELECT `+classColumns+`,
+			p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
+			co.name, co.description, co.created_at`+classFrom+` JOIN providers p ON p.id = co.provider_id WHERE cl.id = $1`, id),
+		[]any{&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &pCreated, &p.CoursesVersion,
+			&co.Name, &co.Description, &coCreated}})
+	if err != nil {
+		return catalog.Class{}, catalog.Provider{}, catalog.Course{}, mapErr(err, "class")
+	}
+	p.CreatedAt, co.CreatedAt = fromMillis(pCreated), fromMillis(coCreated)
+	co.ID, co.ProviderID, co.ExternalID = c.CourseID, c.ProviderID, c.CourseExternalID
+	return c, p, co, nil
+}
+
+// withExtra scans a row whose first columns are what the scanning function expects
+// and whose last ones go to extra, so that one query can feed scanClass and more.
+type withExtra struct {
+	row   scanner
+	extra []any
+}
+
+// Scan implements scanner.
+func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
+
+// takeSeat is the statement that takes a seat of a live class and returns the class
+// as it is now, in one round trip that also locks the row: the lock is held from here
+// to the commit only, which is what bounds concurrent bookings of one class (on
+// PostgreSQL; SQLite has one writer anyway). The guard on available_seats keeps the
+// count from going below zero whatever a caller's check says. The course's columns
+// come from subqueries, as SQLite's RETURNING may not name the tables of a FROM.
+const takeSeat = `UPDATE classes SET available_seats = available_seats - 1, ever_booked = TRUE
+	WHERE id = $1 AND deleted_at IS NULL AND available_seats > 0
+	RETURNING id, course_id, (SELECT external_id FROM courses WHERE courses.id = classes.course_id),
+		(SELECT provider_id FROM courses WHERE courses.id = classes.course_id), external_id, location, available_seats,
+		enrollment_deadline, cancellation_deadline, start_date, start_time, end_date, end_time,
+		time_zone, address_line1, address_line2, city, zip_code, country,
+		currency, amount_minor, send_schedule_info, cancelled_at, created_at, updated_at`
+
+// CreateBooking implements booking.Store. It inserts the booking first and takes the
+// seat last, so that the class's row is locked for one statement and the commit
+// rather than for the whole transaction; the check runs on the locked row, and its
+// failure rolls the insert back.
 func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(catalog.Class) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		c, err := scanClass(s.in(tx).QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
-			WHERE cl.id = $1 AND cl.deleted_at IS NULL`+s.lockClause("cl"), b.ClassID))
-		if err != nil {
-			return mapErr(err, "class")
-		}
-		if err := check(c); err != nil {
-			return err
-		}
-		// The guard on available_seats keeps the count from going below zero even if
-		// a caller's check were wrong.
-		res, err := s.in(tx).ExecContext(ctx, `UPDATE classes SET available_seats = available_seats - 1, ever_booked = TRUE
-			WHERE id = $1 AND available_seats > 0`, c.ID)
-		if err != nil {
-			return mapErr(err, "take a seat")
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return errs.E(errs.Conflict, "class %q has no seats left", c.ExternalID)
-		}
-		b.ClassExternalID, b.CourseID, b.CourseExternalID, b.ProviderID = c.ExternalID, c.CourseID, c.CourseExternalID, c.ProviderID
-		err = s.in(tx).QueryRowContext(ctx, `
+		err := s.in(tx).QueryRowContext(ctx, `
 			INSERT INTO bookings (reference, class_id, student_first_name, student_last_name, student_email,
 				student_phone, student_birth_date, enroller_first_name, enroller_last_name, enroller_email,
 				enroller_phone, company, comment, purchase_order_number, state, provider_reference, message,
@@ -78,7 +106,31 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 			b.Enroller.Phone, b.Company, b.Comment, b.PurchaseOrderNumber, string(b.State), b.ProviderReference, b.Message,
 			b.CompletionDate, b.CleanupPending, sql.NullString{String: b.IdempotencyKey, Valid: b.IdempotencyKey != ""},
 			millis(b.CreatedAt), millis(b.UpdatedAt), sql.NullInt64{Int64: b.CompanyID, Valid: b.CompanyID != 0}).Scan(&b.ID)
-		return mapErr(err, "booking")
+		if err != nil {
+			return mapErr(err, "booking")
+		}
+		c, err := scanClass(s.in(tx).QueryRowContext(ctx, takeSeat, b.ClassID))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			// Deleted, or no seat left: the locked row says which, through check.
+			c, err = scanClass(s.in(tx).QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
+				WHERE cl.id = $1 AND cl.deleted_at IS NULL`+s.lockClause("cl"), b.ClassID))
+			if err != nil {
+				return mapErr(err, "class")
+			}
+			if err := check(c); err != nil {
+				return err
+			}
+			return errs.E(errs.Conflict, "class %q has no seats left", c.ExternalID)
+		case err != nil:
+			return mapErr(err, "take a seat")
+		}
+		c.AvailableSeats++ // check sees the class as it was before this booking's seat
+		if err := check(c); err != nil {
+			return err
+		}
+		b.ClassExternalID, b.CourseID, b.CourseExternalID, b.ProviderID = c.ExternalID, c.CourseID, c.CourseExternalID, c.ProviderID
+		return nil
 	})
 }
 
