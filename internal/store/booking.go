@@ -91,7 +91,8 @@ const takeSeat = `UPDATE classes SET available_seats = available_seats - 1, ever
 // CreateBooking implements booking.Store. It inserts the booking first and takes the
 // seat last, so that the class's row is locked for one statement and the commit
 // rather than for the whole transaction; the check runs on the locked row, and its
-// failure rolls the insert back.
+// failure rolls the insert back. (On PostgreSQL the insert's foreign key takes a
+// key-share lock on the class, which the seat's update does not wait for.)
 func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(catalog.Class) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		err := s.in(tx).QueryRowContext(ctx, `
@@ -112,9 +113,12 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 		c, err := scanClass(s.in(tx).QueryRowContext(ctx, takeSeat, b.ClassID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			// Deleted, or no seat left: the locked row says which, through check.
+			// Deleted, or no seat left: the row says which, through check. It is read
+			// without a lock: this transaction holds a key-share lock on the row (its
+			// booking's foreign key), and two of them waiting to lock it for update
+			// would wait for each other (PostgreSQL reports a deadlock).
 			c, err = scanClass(s.in(tx).QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
-				WHERE cl.id = $1 AND cl.deleted_at IS NULL`+s.lockClause("cl"), b.ClassID))
+				WHERE cl.id = $1 AND cl.deleted_at IS NULL`, b.ClassID))
 			if err != nil {
 				return mapErr(err, "class")
 			}
