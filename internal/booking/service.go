@@ -213,15 +213,7 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	ctx, cancel := s.detached(ctx, s.PendingDeadline(b))
 	defer cancel()
 	answer, callErr := s.Caller.Reserve(ctx, provider, b)
-	// The confirmation is composed before the transaction that records the answer,
-	// not inside it: on SQLite that transaction holds the one write lock, and the
-	// text and calendar entry are the largest CPU cost it would hold it for.
-	var outbox []Notification
-	if s.Mail != nil && callErr == nil && answer.Successful {
-		reserved := b
-		reserved.State, reserved.ProviderReference, reserved.Message = Reserved, answer.ProviderReference, ""
-		outbox = s.Mail.Booked(reserved, class, course, provider)
-	}
+	mail := s.Mail != nil
 	final, err := s.Store.RecordReserveAnswer(ctx, b.Reference, answer.Journal, func(b *Booking) error {
 		if b.State != Pending {
 			// Another instance gave up on this call (AbandonStale) and owns the
@@ -235,7 +227,10 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 		case !answer.Successful:
 			b.State, b.Message = Rejected, answer.ErrorMessage
 		default:
-			b.State, b.ProviderReference, b.Message, b.Outbox = Reserved, answer.ProviderReference, "", outbox
+			b.State, b.ProviderReference, b.Message = Reserved, answer.ProviderReference, ""
+			if mail {
+				b.Outbox = s.Mail.Booked(*b, class, course, provider)
+			}
 		}
 		return nil
 	})
