@@ -18,6 +18,9 @@ type Store interface {
 	ProviderByID(ctx context.Context, id int64) (catalog.Provider, error)
 	// ClassByID returns a class, deleted or not.
 	ClassByID(ctx context.Context, id int64) (catalog.Class, error)
+	// ClassToBook is ClassByID with the class's provider and course, read together
+	// as every booking needs all three.
+	ClassToBook(ctx context.Context, id int64) (catalog.Class, catalog.Provider, catalog.Course, error)
 	// CreateBooking locks the live class b.ClassID, calls check with it, and if check
 	// passes takes one seat, marks the class as booked and inserts b, all in one
 	// transaction, so concurrent bookings can never take more seats than there are.
@@ -178,15 +181,11 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 			return b, err
 		}
 	}
-	class, err := s.Store.ClassByID(ctx, r.ClassID)
+	class, provider, course, err := s.Store.ClassToBook(ctx, r.ClassID)
 	if err != nil {
 		if errs.Is(err, errs.NotFound) {
 			return Booking{}, errs.E(errs.NotFound, "no class with id %d", r.ClassID)
 		}
-		return Booking{}, err
-	}
-	provider, err := s.Store.ProviderByID(ctx, class.ProviderID)
-	if err != nil {
 		return Booking{}, err
 	}
 	if err := TakesBookings(provider, class); err != nil {
@@ -214,7 +213,7 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	ctx, cancel := s.detached(ctx, s.PendingDeadline(b))
 	defer cancel()
 	answer, callErr := s.Caller.Reserve(ctx, provider, b)
-	course, mail := s.mailCourse(ctx, class, callErr == nil && answer.Successful)
+	mail := s.Mail != nil
 	final, err := s.Store.RecordReserveAnswer(ctx, b.Reference, answer.Journal, func(b *Booking) error {
 		if b.State != Pending {
 			// Another instance gave up on this call (AbandonStale) and owns the
