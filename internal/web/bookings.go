@@ -105,20 +105,24 @@ func (p *Pages) visibleBooking(r *http.Request, a account.Account) (booking.Book
 	return p.cfg.Bookings.GetFor(r.Context(), ref, a.CompanyID)
 }
 
-// bookingPage shows one booking: the confirmation after booking, its documents, and
-// the cancel button while it may be cancelled.
-func (p *Pages) bookingPage(w http.ResponseWriter, r *http.Request, a account.Account) {
+// visibleBookingView is the booking of the request's path that a may see, and its view.
+func (p *Pages) visibleBookingView(r *http.Request, a account.Account) (booking.Booking, bookingView, error) {
 	b, err := p.visibleBooking(r, a)
 	if err != nil {
-		p.fail(w, r, err)
-		return
+		return b, bookingView{}, err
 	}
 	courses, providers, err := p.courseIndex(r)
 	if err != nil {
-		p.fail(w, r, err)
-		return
+		return b, bookingView{}, err
 	}
 	v, err := p.bookingView(r, b, courses, providers)
+	return b, v, err
+}
+
+// bookingPage shows one booking: the confirmation after booking, its documents, and
+// the cancel button while it may be cancelled.
+func (p *Pages) bookingPage(w http.ResponseWriter, r *http.Request, a account.Account) {
+	b, v, err := p.visibleBookingView(r, a)
 	if err != nil {
 		p.fail(w, r, err)
 		return

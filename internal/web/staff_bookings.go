@@ -204,17 +204,7 @@ type staffBookingView struct {
 // call and its answer, the provider's status updates, documents, cancel and clean-up
 // calls, and the notifications sent.
 func (p *Pages) staffBooking(w http.ResponseWriter, r *http.Request, a account.Account) {
-	b, err := p.visibleBooking(r, a)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	courses, providers, err := p.courseIndex(r)
-	if err != nil {
-		p.fail(w, r, err)
-		return
-	}
-	bv, err := p.bookingView(r, b, courses, providers)
+	b, bv, err := p.visibleBookingView(r, a)
 	if err != nil {
 		p.fail(w, r, err)
 		return
