@@ -623,7 +623,7 @@ func (s *Service) NotifyClassRestored(ctx context.Context, c catalog.Class) erro
 // invitation updated where the class sends schedule information); a change of price
 // or seats alone sends nothing.
 func (s *Service) NotifyClassUpdated(ctx context.Context, before, after catalog.Class) error {
-	if SameSchedule(before, after) {
+	if catalog.SameSchedule(before, after) {
 		return nil
 	}
 	// Only reserved bookings: a pending one has no invitation yet, and gets one with
@@ -631,14 +631,6 @@ func (s *Service) NotifyClassUpdated(ctx context.Context, before, after catalog.
 	return s.notifyClass(ctx, after, []State{Reserved}, func(m Messages, b Booking, course catalog.Course, p catalog.Provider) []Notification {
 		return m.ScheduleChanged(b, before, after, course, p)
 	})
-}
-
-// SameSchedule reports whether two versions of a class start, end and meet at the
-// same times and place, so that a calendar entry of one is right for the other.
-func SameSchedule(a, b catalog.Class) bool {
-	sameTime := func(x, y *catalog.TimeOfDay) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
-	return a.StartDate == b.StartDate && a.EndDate == b.EndDate && sameTime(a.StartTime, b.StartTime) &&
-		sameTime(a.EndTime, b.EndTime) && a.TimeZone == b.TimeZone && a.Location == b.Location && a.Address == b.Address
 }
 
 // notifyClass stores the messages compose makes for each booking on c in one of states.

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/tportal/tportal/internal/errs"
@@ -82,8 +83,9 @@ type Service struct {
 	NewPassword func() (password, hash string, err error)
 	// ClassRestored is told about a restored class, to tell its enrollers.
 	ClassRestored func(ctx context.Context, c Class) error
-	// ClassUpdated is told about every class a provider's update changed, before and
-	// after, to send its bookings' people the new schedule.
+	// ClassUpdated is told about every class whose schedule (SameSchedule) a
+	// provider's update changed, before and after, to send its bookings' people the
+	// new schedule.
 	ClassUpdated func(ctx context.Context, before, after Class) error
 }
 
@@ -177,6 +179,12 @@ func (s *Service) AddClass(ctx context.Context, p Provider, externalCourseID str
 }
 
 // UpdateClass changes the fields sent; a cancelled class must be restored first.
+//
+// A change that leaves the schedule as it was (SameSchedule: seats, price) has no
+// mail to send with it, so it goes to the store without a then, which lets the store
+// write it in one conditional statement instead of a transaction (issue 11). Which
+// one it is shows only once the change is made on the class as stored, so a change
+// of schedule is found there and made again with its mails.
 func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID string, f ClassFields) (Class, error) {
 	if f.ExternalID == nil || *f.ExternalID == "" {
 		return Class{}, errs.E(errs.Invalid, "externalId: is required")
@@ -186,7 +194,7 @@ func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID 
 		return Class{}, err
 	}
 	var before Class
-	after, err := s.modifyClass(ctx, course, *f.ExternalID, func(c *Class) error {
+	change := func(c *Class) error {
 		before = *c
 		if c.Cancelled() {
 			return errs.E(errs.Conflict, "class %q is cancelled; restore it with restoreClass before updating it", c.ExternalID)
@@ -199,13 +207,33 @@ func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID 
 		}
 		c.UpdatedAt = s.now()
 		return nil
-	}, func(ctx context.Context, after Class) error {
-		if s.ClassUpdated == nil {
-			return nil
+	}
+	after, err := s.modifyClass(ctx, course, *f.ExternalID, func(c *Class) error {
+		if err := change(c); err != nil {
+			return err
 		}
+		if s.ClassUpdated != nil && !SameSchedule(before, *c) {
+			return errScheduleChanged
+		}
+		return nil
+	}, nil)
+	if !errors.Is(err, errScheduleChanged) {
+		return after, err
+	}
+	return s.modifyClass(ctx, course, *f.ExternalID, change, func(ctx context.Context, after Class) error {
 		return s.ClassUpdated(ctx, before, after)
 	})
-	return after, err
+}
+
+// errScheduleChanged stops UpdateClass's first try at a change that has mails to send.
+var errScheduleChanged = errors.New("the schedule changed")
+
+// SameSchedule reports whether two versions of a class start, end and meet at the
+// same times and place, so that a calendar entry of one is right for the other.
+func SameSchedule(a, b Class) bool {
+	sameTime := func(x, y *TimeOfDay) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return a.StartDate == b.StartDate && a.EndDate == b.EndDate && sameTime(a.StartTime, b.StartTime) &&
+		sameTime(a.EndTime, b.EndTime) && a.TimeZone == b.TimeZone && a.Location == b.Location && a.Address == b.Address
 }
 
 // CancelClass cancels a published class. A class nobody ever booked is deleted at once;
