@@ -182,9 +182,10 @@ func (s *Service) AddClass(ctx context.Context, p Provider, externalCourseID str
 //
 // A change that leaves the schedule as it was (SameSchedule: seats, price) has no
 // mail to send with it, so it goes to the store without a then, which lets the store
-// write it in one conditional statement instead of a transaction (issue 11). Which
-// one it is shows only once the change is made on the class as stored, so a change
-// of schedule is found there and made again with its mails.
+// write it without a transaction of its own (one conditional statement on
+// PostgreSQL, issue 11). Which one it is shows only once the change is made on the
+// class as stored, so a change of schedule is found there and made again with its
+// mails.
 func (s *Service) UpdateClass(ctx context.Context, p Provider, externalCourseID string, f ClassFields) (Class, error) {
 	if f.ExternalID == nil || *f.ExternalID == "" {
 		return Class{}, errs.E(errs.Invalid, "externalId: is required")

@@ -14,8 +14,8 @@ import (
 // someone else while ModifyClass's fn runs (a booking taking a seat, the sweep
 // deleting it) is never overwritten by the write fn's outcome was computed for: fn
 // runs again on the new row, or runs holding the lock so the other change waits.
-// ModifyClass writes without a lock when it has no then (issue 11), so this is what
-// its conditional write must get right.
+// ModifyClass writes without a lock on PostgreSQL when it has no then (issue 11), so
+// this is what its conditional write must get right.
 func TestModifyClassSeesChangesMadeMeanwhile(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
 		ctx := context.Background()
