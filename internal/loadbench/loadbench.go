@@ -80,10 +80,13 @@ type Idle struct {
 
 // Result is a run's table and what it ran on.
 type Result struct {
-	Config   Config
-	Servers  []string         // measured servers, in order
-	Rows     []Row            // in PathNames order
-	PeakRSS  map[string]int64 // bytes, by server, over the whole run (seeding included)
+	Config  Config
+	Servers []string         // measured servers, in order
+	Rows    []Row            // in PathNames order
+	PeakRSS map[string]int64 // bytes, by server, over the whole run (seeding included)
+	// LoadRSS is the peak from the end of the seeding to the end of the run (bytes, by
+	// server): what the measured requests needed, apart from the seeding's peak.
+	LoadRSS  map[string]int64
 	Machine  Machine
 	Mismatch []string // answers in which tportal's bytes differ from the ceiling's
 	Idle     []Idle
@@ -305,7 +308,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("loadbench: unknown path %q; the paths are %s", name, strings.Join(PathNames(), ", "))
 		}
 	}
-	res := &Result{Config: cfg, Machine: machine(), PeakRSS: map[string]int64{}}
+	res := &Result{Config: cfg, Machine: machine(), PeakRSS: map[string]int64{}, LoadRSS: map[string]int64{}}
 	root, err := moduleRoot()
 	if err != nil {
 		return nil, err
@@ -371,6 +374,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, t := range targets {
 		res.Servers = append(res.Servers, t.name)
 	}
+	// Keep the seeding's peak, then measure the load's apart from it.
+	for _, t := range targets {
+		if rss, err := peakRSS(t.proc.pid()); err == nil && resetPeakRSS(t.proc.pid()) == nil {
+			res.PeakRSS[t.name] = rss
+		}
+	}
 	for _, t := range targets[1:] {
 		res.Mismatch = append(res.Mismatch, compareAnswers(ctx, ceil, t, r.start)...)
 	}
@@ -434,7 +443,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	for _, t := range targets {
 		if rss, err := peakRSS(t.proc.pid()); err == nil {
-			res.PeakRSS[t.name] = rss
+			if _, reset := res.PeakRSS[t.name]; reset {
+				res.LoadRSS[t.name] = rss
+			}
+			res.PeakRSS[t.name] = max(res.PeakRSS[t.name], rss)
 		}
 	}
 	res.Machine.LoadAfter = loadAverage()
