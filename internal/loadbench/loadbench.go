@@ -84,12 +84,13 @@ type Result struct {
 	Servers []string         // measured servers, in order
 	Rows    []Row            // in PathNames order
 	PeakRSS map[string]int64 // bytes, by server, over the whole run (seeding included)
-	// LoadRSS is the peak from the end of the seeding to the end of the run (bytes, by
-	// server): what the measured requests needed, apart from the seeding's peak.
-	LoadRSS  map[string]int64
-	Machine  Machine
-	Mismatch []string // answers in which tportal's bytes differ from the ceiling's
-	Idle     []Idle
+	// SeedRSS and LoadRSS split PeakRSS (bytes, by server): the peak until the end of
+	// the seeding, and from then to the end of the run, what the measured requests
+	// needed. Empty if the peak could not be reset.
+	SeedRSS, LoadRSS map[string]int64
+	Machine          Machine
+	Mismatch         []string // answers in which tportal's bytes differ from the ceiling's
+	Idle             []Idle
 }
 
 // Failed is the number of failed requests over every row.
@@ -308,7 +309,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("loadbench: unknown path %q; the paths are %s", name, strings.Join(PathNames(), ", "))
 		}
 	}
-	res := &Result{Config: cfg, Machine: machine(), PeakRSS: map[string]int64{}, LoadRSS: map[string]int64{}}
+	res := &Result{Config: cfg, Machine: machine(), PeakRSS: map[string]int64{}, SeedRSS: map[string]int64{}, LoadRSS: map[string]int64{}}
 	root, err := moduleRoot()
 	if err != nil {
 		return nil, err
@@ -377,7 +378,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// Keep the seeding's peak, then measure the load's apart from it.
 	for _, t := range targets {
 		if rss, err := peakRSS(t.proc.pid()); err == nil && resetPeakRSS(t.proc.pid()) == nil {
-			res.PeakRSS[t.name] = rss
+			res.SeedRSS[t.name] = rss
 		}
 	}
 	for _, t := range targets[1:] {
@@ -443,10 +444,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	for _, t := range targets {
 		if rss, err := peakRSS(t.proc.pid()); err == nil {
-			if _, reset := res.PeakRSS[t.name]; reset {
+			if seed, reset := res.SeedRSS[t.name]; reset {
 				res.LoadRSS[t.name] = rss
+				rss = max(seed, rss)
 			}
-			res.PeakRSS[t.name] = max(res.PeakRSS[t.name], rss)
+			res.PeakRSS[t.name] = rss
 		}
 	}
 	res.Machine.LoadAfter = loadAverage()

@@ -53,7 +53,8 @@ func (r *Result) Write(w io.Writer) {
 		m.CPU, m.Cores, m.KernelLabel, m.GoVersion, m.LoadBefore, m.LoadAfter)
 	fmt.Fprintf(w, "Peak RSS (VmHWM, seeding included): %s.\n", r.mebibytes(r.PeakRSS))
 	if len(r.LoadRSS) > 0 {
-		fmt.Fprintf(w, "Peak RSS under load (VmHWM from the end of the seeding): %s.\n", r.mebibytes(r.LoadRSS))
+		fmt.Fprintf(w, "Of which: until the end of the seeding %s; after it, under load, %s.\n",
+			r.mebibytes(r.SeedRSS), r.mebibytes(r.LoadRSS))
 	}
 	for _, idle := range r.Idle {
 		fmt.Fprintf(w, "Idle: tportal on %s with %s classes stored used %v of CPU in %v: %.2f %% of a core.\n",
