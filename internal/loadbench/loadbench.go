@@ -80,13 +80,17 @@ type Idle struct {
 
 // Result is a run's table and what it ran on.
 type Result struct {
-	Config   Config
-	Servers  []string         // measured servers, in order
-	Rows     []Row            // in PathNames order
-	PeakRSS  map[string]int64 // bytes, by server, over the whole run (seeding included)
-	Machine  Machine
-	Mismatch []string // answers in which tportal's bytes differ from the ceiling's
-	Idle     []Idle
+	Config  Config
+	Servers []string         // measured servers, in order
+	Rows    []Row            // in PathNames order
+	PeakRSS map[string]int64 // bytes, by server, over the whole run (seeding included)
+	// SeedRSS and LoadRSS split PeakRSS (bytes, by server): the peak until the end of
+	// the seeding, and from then to the end of the run, what the measured requests
+	// needed. Empty if the peak could not be reset.
+	SeedRSS, LoadRSS map[string]int64
+	Machine          Machine
+	Mismatch         []string // answers in which tportal's bytes differ from the ceiling's
+	Idle             []Idle
 }
 
 // Failed is the number of failed requests over every row.
@@ -305,7 +309,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("loadbench: unknown path %q; the paths are %s", name, strings.Join(PathNames(), ", "))
 		}
 	}
-	res := &Result{Config: cfg, Machine: machine(), PeakRSS: map[string]int64{}}
+	res := &Result{Config: cfg, Machine: machine(), PeakRSS: map[string]int64{}, SeedRSS: map[string]int64{}, LoadRSS: map[string]int64{}}
 	root, err := moduleRoot()
 	if err != nil {
 		return nil, err
@@ -371,6 +375,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for _, t := range targets {
 		res.Servers = append(res.Servers, t.name)
 	}
+	// Keep the seeding's peak, then measure the load's apart from it.
+	for _, t := range targets {
+		if rss, err := peakRSS(t.proc.pid()); err == nil && resetPeakRSS(t.proc.pid()) == nil {
+			res.SeedRSS[t.name] = rss
+		}
+	}
 	for _, t := range targets[1:] {
 		res.Mismatch = append(res.Mismatch, compareAnswers(ctx, ceil, t, r.start)...)
 	}
@@ -434,6 +444,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	for _, t := range targets {
 		if rss, err := peakRSS(t.proc.pid()); err == nil {
+			if seed, reset := res.SeedRSS[t.name]; reset {
+				res.LoadRSS[t.name] = rss
+				rss = max(seed, rss)
+			}
 			res.PeakRSS[t.name] = rss
 		}
 	}
@@ -472,9 +486,15 @@ func median[T any](xs []T, f func(T) float64) float64 {
 // measures the server's CPU over it.
 func attack(cfg Config, t *target, p path) (*Measure, time.Duration, error) {
 	c := uint64(cfg.Concurrency)
-	atk := vegeta.NewAttacker(vegeta.Workers(c), vegeta.MaxWorkers(c), vegeta.Connections(cfg.Concurrency),
-		vegeta.MaxConnections(cfg.Concurrency), vegeta.KeepAlive(true), vegeta.Timeout(60*time.Second),
-		vegeta.HTTP2(false), vegeta.Redirects(vegeta.NoFollow))
+	// The attacker's transport is ours (the options below configure it), so that its
+	// connections are closed when the attack ends: left open, every path left c idle
+	// keep-alive connections on the server, and the peak RSS at the last path counted
+	// some 9 × c connections' buffers and goroutine stacks instead of c.
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext}
+	defer tr.CloseIdleConnections()
+	atk := vegeta.NewAttacker(vegeta.Client(&http.Client{Transport: tr}), vegeta.Workers(c), vegeta.MaxWorkers(c),
+		vegeta.Connections(cfg.Concurrency), vegeta.MaxConnections(cfg.Concurrency), vegeta.KeepAlive(true),
+		vegeta.Timeout(60*time.Second), vegeta.HTTP2(false), vegeta.Redirects(vegeta.NoFollow))
 	before, err := cpuTime(t.proc.pid())
 	if err != nil {
 		return nil, 0, err

@@ -66,6 +66,13 @@ func peakRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("/proc/%d/status: no VmHWM", pid)
 }
 
+// resetPeakRSS sets process pid's VmHWM back to its current RSS (Linux's clear_refs
+// value 5), so that the next peakRSS reports the peak from now on: the peak under load
+// apart from the seeding's.
+func resetPeakRSS(pid int) error {
+	return os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
 // Machine names the machine a run was measured on.
 type Machine struct {
 	CPU         string

@@ -51,13 +51,11 @@ func (r *Result) Write(w io.Writer) {
 	m := r.Machine
 	fmt.Fprintf(w, "\nMachine: %s, %d cores, %s, %s; load average %s before, %s after.\n",
 		m.CPU, m.Cores, m.KernelLabel, m.GoVersion, m.LoadBefore, m.LoadAfter)
-	var rss []string
-	for _, s := range r.Servers {
-		if v, ok := r.PeakRSS[s]; ok {
-			rss = append(rss, fmt.Sprintf("%s %.1f MiB", serverTitle[s], float64(v)/(1<<20)))
-		}
+	fmt.Fprintf(w, "Peak RSS (VmHWM, seeding included): %s.\n", r.mebibytes(r.PeakRSS))
+	if len(r.LoadRSS) > 0 {
+		fmt.Fprintf(w, "Of which: until the end of the seeding %s; after it, under load, %s.\n",
+			r.mebibytes(r.SeedRSS), r.mebibytes(r.LoadRSS))
 	}
-	fmt.Fprintf(w, "Peak RSS (VmHWM, seeding included): %s.\n", strings.Join(rss, ", "))
 	for _, idle := range r.Idle {
 		fmt.Fprintf(w, "Idle: tportal on %s with %s classes stored used %v of CPU in %v: %.2f %% of a core.\n",
 			serverTitle[idle.Server], thousands(float64(idle.Classes)), idle.CPU, idle.Over,
@@ -78,6 +76,17 @@ func (r *Result) Write(w io.Writer) {
 			}
 		}
 	}
+}
+
+// mebibytes lists the servers' sizes in bytes as "SQLite 59.4 MiB, …".
+func (r *Result) mebibytes(by map[string]int64) string {
+	var out []string
+	for _, s := range r.Servers {
+		if v, ok := by[s]; ok {
+			out = append(out, fmt.Sprintf("%s %.1f MiB", serverTitle[s], float64(v)/(1<<20)))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func titles(servers []string) []string {

@@ -2,6 +2,8 @@ package loadbench
 
 import (
 	"os"
+	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 )
@@ -53,6 +55,21 @@ func TestProcStats(t *testing.T) {
 	rss, err := peakRSS(os.Getpid())
 	if err != nil || rss < 1<<20 {
 		t.Errorf("peakRSS = %d, %v; want at least 1 MiB", rss, err)
+	}
+	// A peak made and dropped before the reset is not reported after it.
+	big := make([]byte, 64<<20)
+	for i := 0; i < len(big); i += 4096 {
+		big[i] = 1
+	}
+	before, _ := peakRSS(os.Getpid())
+	big = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := resetPeakRSS(os.Getpid()); err != nil {
+		t.Fatalf("resetPeakRSS: %v", err)
+	}
+	if after, err := peakRSS(os.Getpid()); err != nil || after >= before-32<<20 {
+		t.Errorf("peakRSS after reset = %d, %v; want well below %d", after, err, before)
 	}
 	if m := machine(); m.Cores < 1 || m.LoadBefore == "" {
 		t.Errorf("machine() = %+v", m)

@@ -171,61 +171,60 @@ func (a *API) authenticate(r *http.Request, user, pass string) (catalog.Provider
 // getCourseClasses.
 func (a *API) getCourses(r *http.Request, p catalog.Provider, _ params) (any, error) {
 	asXML := wantsXML(r)
-	if body, ok := a.courses.get(p.ID, asXML, p.CoursesVersion); ok {
-		return body, nil
-	}
-	courses, err := a.Catalog.Courses(r.Context(), p)
-	if err != nil {
-		return nil, err
-	}
-	out := courseList{Courses: make([]courseDTO, 0, len(courses))}
-	for _, c := range courses {
-		out.Courses = append(out.Courses, toCourseDTO(c))
-	}
-	body, err := encoded(listBody{xml: out, json: out.Courses}, asXML)
-	if err != nil {
-		return nil, err
-	}
-	a.courses.put(p.ID, asXML, p.CoursesVersion, body)
-	return body, nil
+	return a.courses.answer(r.Context(), p.ID, asXML, p.CoursesVersion, func(ctx context.Context, sizeHint int) (rawBody, error) {
+		courses, err := a.Catalog.Courses(ctx, p)
+		if err != nil {
+			return rawBody{}, err
+		}
+		out := courseList{Courses: make([]courseDTO, 0, len(courses))}
+		for _, c := range courses {
+			out.Courses = append(out.Courses, toCourseDTO(c))
+		}
+		return encoded(listBody{xml: out, json: out.Courses}, asXML, sizeHint)
+	})
 }
 
 // getCourseClasses answers from a cache of encoded answers while the course's
 // ClassesVersion — read with the credentials, in the same query — is the one the
 // cached answer was built at. The database bumps the version in the same transaction
 // as every write to the course's classes, so a change made through any instance
-// sharing the database is seen by the next call on every instance.
+// sharing the database is seen by the next call on every instance. Callers that miss
+// at once share one build (answerCache.answer).
 func (a *API) getCourseClasses(r *http.Request, p catalog.Provider, _ params) (any, error) {
 	course, err := a.Catalog.Course(r.Context(), p, r.PathValue("externalCourseId"))
 	if err != nil {
 		return nil, err
 	}
 	asXML := wantsXML(r)
-	if body, ok := a.classes.get(course.ID, asXML, course.ClassesVersion); ok {
-		return body, nil
-	}
-	// The classes are read after the version, so they are at least as new as it.
-	classes, err := a.Catalog.Classes(r.Context(), p, course.ExternalID)
-	if err != nil {
-		return nil, err
-	}
-	out := classList{Classes: make([]wire.Class, 0, len(classes))}
-	for _, c := range classes {
-		out.Classes = append(out.Classes, wire.FromClass(c))
-	}
-	var body rawBody
-	if asXML {
-		if body, err = encoded(listBody{xml: out, json: out.Classes}, asXML); err != nil {
-			return nil, err
+	return a.classes.answer(r.Context(), course.ID, asXML, course.ClassesVersion, func(ctx context.Context, sizeHint int) (rawBody, error) {
+		// The classes are read after the version, so they are at least as new as it.
+		classes, err := a.Catalog.Classes(ctx, p, course.ExternalID)
+		if err != nil {
+			return rawBody{}, err
 		}
-	} else {
+		if asXML {
+			out := classList{Classes: make([]wire.Class, 0, len(classes))}
+			for _, c := range classes {
+				out.Classes = append(out.Classes, wire.FromClass(c))
+			}
+			return encoded(listBody{xml: out, json: out.Classes}, asXML, sizeHint)
+		}
 		// The same bytes as json.Encoder's, without reflection (a miss follows every
-		// write to the course, bookings included).
-		body = rawBody{contentType: contentType(false), body: wire.AppendJSONArray(nil, out.Classes, nil)}
-	}
-	a.classes.put(course.ID, asXML, course.ClassesVersion, body)
-	return body, nil
+		// write to the course, bookings included), each class converted as it is
+		// written, into a buffer of about the previous answer's size.
+		if sizeHint == 0 {
+			sizeHint = len(classes) * jsonClassBytes
+		}
+		b := wire.AppendJSONArray(make([]byte, 0, sizeHint+sizeHint/16), len(classes), func(i int) (string, wire.Class) {
+			return "", wire.FromClass(classes[i])
+		})
+		return rawBody{contentType: contentType(false), body: fitted(b)}, nil
+	})
 }
+
+// jsonClassBytes is about the length of a class in a JSON answer, for the first
+// answer's buffer (later ones start from the previous answer's length).
+const jsonClassBytes = 512
 
 func (a *API) addClass(r *http.Request, p catalog.Provider, in params) (any, error) {
 	c, err := a.Catalog.AddClass(r.Context(), p, r.PathValue("externalCourseId"), in.classFields())

@@ -2,15 +2,19 @@ package courseprovider
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tportal/tportal/internal/errs"
 )
@@ -92,20 +96,44 @@ type rawBody struct {
 	body        []byte
 }
 
-// encoded returns v encoded as write would send it.
-func encoded(v any, asXML bool) (rawBody, error) {
-	var buf bytes.Buffer
-	if err := encode(&buf, v, asXML); err != nil {
+// encoded returns v encoded as write would send it, into a buffer of about sizeHint
+// bytes (0: unknown).
+func encoded(v any, asXML bool, sizeHint int) (rawBody, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, sizeHint))
+	if err := encode(buf, v, asXML); err != nil {
 		return rawBody{}, errs.Wrap(err, "encode answer")
 	}
-	return rawBody{contentType: contentType(asXML), body: buf.Bytes()}, nil
+	return rawBody{contentType: contentType(asXML), body: fitted(buf.Bytes())}, nil
 }
 
+// fitted is b, copied into a buffer of its own length if b's spare capacity is more
+// than a quarter of it: a cached answer should not keep a grown buffer's slack.
+func fitted(b []byte) []byte {
+	if cap(b)-len(b) > len(b)/4 {
+		return bytes.Clone(b)
+	}
+	return b
+}
+
+// maxCachedBytes bounds the bodies each answerCache keeps: beyond it, the answers used
+// longest ago are dropped (a dropped answer costs its next call a rebuild). Each
+// answer is about 470 bytes per class in JSON, so 16 MiB holds some 35 000 classes.
+const maxCachedBytes = 16 << 20
+
 // answerCache keeps the latest encoded answer per key (a course or a provider) and
-// format, with the version it was built at. It holds at most two answers per key
-// (JSON and XML); courses and providers are created only by the portal's staff.
+// format, with the version it was built at, within maxCachedBytes (limit in tests).
+// Callers that miss the same key at the same version at once share one build: after a
+// write to a course with 2000 classes, 64 concurrent readers would otherwise each
+// read the classes and hold their own copy of them and of the answer, some 3 MB each
+// (docs/benchmarks.md, "Peak memory at c = 64").
 type answerCache struct {
-	m sync.Map // answerKey -> *cachedAnswer
+	m     sync.Map     // answerKey -> *cachedAnswer
+	limit int64        // bytes; 0 is maxCachedBytes
+	clock atomic.Int64 // ticks on every hit, to order answers by last use
+
+	mu      sync.Mutex            // guards what follows; held for puts and evictions, not gets
+	size    int64                 // the cached bodies' bytes
+	flights map[flightKey]*flight // builds in progress
 }
 
 type answerKey struct {
@@ -116,21 +144,127 @@ type answerKey struct {
 type cachedAnswer struct {
 	version int64
 	body    rawBody
+	used    atomic.Int64 // the cache's clock at the latest hit
+}
+
+// flightKey is a build in progress: a key at a version.
+type flightKey struct {
+	answerKey
+	version int64
+}
+
+// flight is a build that callers wait for; body and err are set before done closes.
+type flight struct {
+	done chan struct{}
+	body rawBody
+	err  error
 }
 
 // get returns the answer cached for the key at exactly this version.
 func (c *answerCache) get(id int64, asXML bool, version int64) (rawBody, bool) {
 	v, ok := c.m.Load(answerKey{id, asXML})
-	if !ok || v.(*cachedAnswer).version != version {
+	if !ok {
 		return rawBody{}, false
 	}
-	return v.(*cachedAnswer).body, true
+	a := v.(*cachedAnswer)
+	if a.version != version {
+		return rawBody{}, false
+	}
+	a.used.Store(c.clock.Add(1))
+	return a.body, true
 }
 
-// put caches body as the key's answer at version. Two callers building at once
-// may store in either order: an older version only costs the next call a rebuild.
-func (c *answerCache) put(id int64, asXML bool, version int64, body rawBody) {
-	c.m.Store(answerKey{id, asXML}, &cachedAnswer{version: version, body: body})
+// answer returns the key's answer at version: the cached one, or the one build (a
+// call of build) that every caller missing it at the same time waits for. build gets
+// the length of the key's previous answer (0 if none), a good guess at the new one's,
+// and a context that the caller leaving does not cancel, since others may wait on it;
+// a waiter stops waiting when its own ctx ends.
+func (c *answerCache) answer(ctx context.Context, id int64, asXML bool, version int64,
+	build func(ctx context.Context, sizeHint int) (rawBody, error)) (rawBody, error) {
+	if body, ok := c.get(id, asXML, version); ok {
+		return body, nil
+	}
+	key := answerKey{id, asXML}
+	fk := flightKey{key, version}
+	c.mu.Lock()
+	if f, ok := c.flights[fk]; ok {
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.body, f.err
+		case <-ctx.Done():
+			return rawBody{}, errs.Wrap(ctx.Err(), "wait for the answer")
+		}
+	}
+	// The build that was in flight may have ended between the get and the lock.
+	if body, ok := c.get(id, asXML, version); ok {
+		c.mu.Unlock()
+		return body, nil
+	}
+	f := &flight{done: make(chan struct{})}
+	if c.flights == nil {
+		c.flights = map[flightKey]*flight{}
+	}
+	c.flights[fk] = f
+	hint := 0
+	if v, ok := c.m.Load(key); ok {
+		hint = len(v.(*cachedAnswer).body.body)
+	}
+	c.mu.Unlock()
+
+	defer func() {
+		c.mu.Lock()
+		if f.err == nil {
+			c.putLocked(key, version, f.body)
+		}
+		delete(c.flights, fk)
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	f.err = errs.E(errs.Internal, "the answer's build panicked") // replaced unless build panics
+	f.body, f.err = build(context.WithoutCancel(ctx), hint)
+	return f.body, f.err
+}
+
+// putLocked caches body as the key's answer at version and drops the answers used
+// longest ago while the cache is over its limit (never the new one, which may alone
+// exceed it). Two builds of different versions may end in either order: an older
+// version only costs the next call a rebuild.
+func (c *answerCache) putLocked(key answerKey, version int64, body rawBody) {
+	a := &cachedAnswer{version: version, body: body}
+	a.used.Store(c.clock.Add(1))
+	if old, loaded := c.m.Swap(key, a); loaded {
+		c.size -= int64(len(old.(*cachedAnswer).body.body))
+	}
+	c.size += int64(len(body.body))
+	limit := c.limit
+	if limit == 0 {
+		limit = maxCachedBytes
+	}
+	if c.size <= limit {
+		return
+	}
+	type entry struct {
+		key  answerKey
+		a    *cachedAnswer
+		used int64
+	}
+	var all []entry
+	c.m.Range(func(k, v any) bool {
+		if k.(answerKey) != key {
+			all = append(all, entry{k.(answerKey), v.(*cachedAnswer), v.(*cachedAnswer).used.Load()})
+		}
+		return true
+	})
+	slices.SortFunc(all, func(x, y entry) int { return cmp.Compare(x.used, y.used) })
+	for _, e := range all {
+		if c.size <= limit {
+			break
+		}
+		if c.m.CompareAndDelete(e.key, e.a) {
+			c.size -= int64(len(e.a.body.body))
+		}
+	}
 }
 
 // errorBody is the documented error shape. It also carries the status message's

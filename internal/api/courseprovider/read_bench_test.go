@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/tportal/tportal/internal/catalog"
@@ -147,4 +148,42 @@ func benchRead(b *testing.B, creds url.Values, base, path string) {
 		}
 	})
 	reportRate(b)
+}
+
+// BenchmarkMissesAfterWrite measures what 64 concurrent getCourseClasses calls cost
+// right after a write to their course of 2000 classes, when none finds the answer in
+// the cache: one op is the write and the 64 reads. B/op shows whether the readers
+// share one build of the answer or each build their own.
+//
+//	go test -run '^$' -bench MissesAfterWrite -benchmem ./internal/api/courseprovider/
+func BenchmarkMissesAfterWrite(b *testing.B) {
+	const readers, classes = 64, 2000
+	for _, dialect := range storetest.Dialects() {
+		b.Run(dialect, func(b *testing.B) {
+			p := readPortal(b, dialect, []int{classes})
+			ctx := context.Background()
+			acme, err := p.db.ProviderByUsername(ctx, "acme")
+			if err != nil {
+				b.Fatal(err)
+			}
+			ext, course := "R0", "N"+strconv.Itoa(classes)
+			clients := make([]*http.Client, readers)
+			for i := range clients {
+				clients[i] = &http.Client{Transport: &http.Transport{}}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				seats := strconv.Itoa(10 + i%20)
+				if _, err := p.catalog.UpdateClass(ctx, acme, course, catalog.ClassFields{ExternalID: &ext, AvailableSeats: &seats}); err != nil {
+					b.Fatal(err)
+				}
+				var wg sync.WaitGroup
+				for _, c := range clients {
+					wg.Go(func() { postForm(b, c, p.base+"/"+course+"/courseClasses", p.acme) })
+				}
+				wg.Wait()
+			}
+		})
+	}
 }

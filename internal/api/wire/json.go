@@ -109,20 +109,18 @@ func appendNumber(b []byte, n json.Number) []byte {
 	return append(b, s...)
 }
 
-// AppendJSONArray appends classes as a JSON array followed by a newline, the bytes
-// json.Encoder.Encode writes for the slice; prefix returns the i-th class's prefix
-// (see AppendJSON), or is nil.
-func AppendJSONArray(b []byte, classes []Class, prefix func(i int) string) []byte {
+// AppendJSONArray appends n classes as a JSON array followed by a newline, the bytes
+// json.Encoder.Encode writes for the slice of them. class returns the i-th class and
+// its prefix (see AppendJSON): the classes are made one at a time as they are
+// written, so that a long list needs no slice of them beside its bytes.
+func AppendJSONArray(b []byte, n int, class func(i int) (prefix string, c Class)) []byte {
 	b = append(b, '[')
-	for i := range classes {
+	for i := range n {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		p := ""
-		if prefix != nil {
-			p = prefix(i)
-		}
-		b = AppendJSON(b, p, &classes[i])
+		p, c := class(i)
+		b = AppendJSON(b, p, &c)
 	}
 	return append(b, "]\n"...)
 }
