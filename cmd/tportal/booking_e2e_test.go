@@ -27,7 +27,7 @@ func startServe(t *testing.T, env []string, extra ...string) string {
 	addr := freeAddr(t)
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr, "--allow-private-urls", "--log-level", "warn"}, extra...)...)
 	cmd.Env = append(os.Environ(), env...)
-	var logs bytes.Buffer
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func startServe(t *testing.T, env []string, extra ...string) string {
 			t.Logf("serve %s logs:\n%s", addr, logs.String())
 		}
 	})
-	waitReady(t, "http://"+addr+"/readyz", done)
+	waitReady(t, "http://"+addr+"/readyz", done, &logs)
 	return "http://" + addr
 }
 

@@ -200,7 +200,7 @@ func TestConformanceAgainstGateway(t *testing.T) {
 	standIn, addr := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(binary, "provider", "serve", "--db", db, "--addr", addr, "--secret", "s3cret", "--log-level", "warn",
 		"--portal", "http://"+standIn+"/api/courseprovider/rest/", "--username", "acme", "--password", "pw", "--allow-private-urls")
-	var logs bytes.Buffer
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestConformanceAgainstGateway(t *testing.T) {
 			t.Logf("gateway logs:\n%s", logs.String())
 		}
 	}()
-	waitReady(t, "http://"+addr+"/readyz", done)
+	waitReady(t, "http://"+addr+"/readyz", done, &logs)
 
 	stdout, stderr, code := conformanceRun(t, nil, "provider", "--reserve-url", "http://"+addr+"/reserve", "--cancel-url", "http://"+addr+"/cancel",
 		"--class", "BST-1", "--course", "BST", "--sold-out-class", "BST-FULL", "--secret", "s3cret",

@@ -221,7 +221,7 @@ func startKillable(t *testing.T, env []string) (string, func()) {
 			t.Logf("killed serve %s logs:\n%s", addr, logs.String())
 		}
 	})
-	waitReady(t, "http://"+addr+"/readyz", done)
+	waitReady(t, "http://"+addr+"/readyz", done, &logs)
 	return "http://" + addr, func() {
 		_ = cmd.Process.Kill()
 		<-done

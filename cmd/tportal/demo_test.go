@@ -24,7 +24,7 @@ func TestDemo(t *testing.T) {
 	portalAddr, gatewayAddr := freeAddr(t), freeAddr(t)
 	for run := 1; run <= 2; run++ {
 		p := startProcess(t, "demo", nil, "demo", "--data", data, "--addr", portalAddr, "--provider-addr", gatewayAddr)
-		poll(t, 90*time.Second, "the demo prints its steps", func() bool { return strings.Contains(p.out.String(), "Press Ctrl-C") })
+		p.waitOutput(90*time.Second, "Press Ctrl-C")
 		followDemoSteps(t, p.out.String(), filepath.Join(data, "provider"))
 		_ = p.cmd.Process.Signal(syscall.SIGINT)
 		select {

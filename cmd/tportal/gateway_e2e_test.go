@@ -67,6 +67,25 @@ func (p *process) stop() {
 	}
 }
 
+// waitOutput waits until the process has printed text, failing the test at once (with
+// what its output says) if it exits first.
+func (p *process) waitOutput(within time.Duration, text string) {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(p.out.String(), text) {
+		select {
+		case err := <-p.done:
+			p.done <- err // for stop and the test
+			p.t.Fatalf("%s exited (%v) before it printed %q%s", p.name, err, text, explain(p.out.String()))
+		default:
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s did not print %q within %s%s", p.name, text, within, explain(p.out.String()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // kill9 ends the process at once, as a crash or an OOM kill would.
 func (p *process) kill9() {
 	p.t.Helper()
@@ -113,7 +132,7 @@ func (e *gatewayE2E) gatewayFlags() []string {
 func (e *gatewayE2E) startGateway() {
 	e.t.Helper()
 	e.gateway = startProcess(e.t, "gateway", nil, append([]string{"provider", "serve", "--addr", e.gwAddr}, e.gatewayFlags()...)...)
-	waitReady(e.t, "http://"+e.gwAddr+"/readyz", e.gateway.done)
+	waitReady(e.t, "http://"+e.gwAddr+"/readyz", e.gateway.done, e.gateway.out)
 	poll(e.t, 10*time.Second, "the gateway prints its URLs", func() bool {
 		return strings.Contains(e.gateway.out.String(), "cancel URL: ")
 	})
@@ -382,6 +401,6 @@ func testGatewayAndPortal(t *testing.T, gatewayDialect string) {
 func startPortal(t *testing.T, env []string, addr string) *process {
 	t.Helper()
 	p := startProcess(t, "portal "+addr, env, "serve", "--addr", addr, "--allow-private-urls", "--log-level", "warn")
-	waitReady(t, "http://"+addr+"/readyz", p.done)
+	waitReady(t, "http://"+addr+"/readyz", p.done, p.out)
 	return p
 }

@@ -17,14 +17,15 @@ func startServes(t *testing.T, n int, env []string) []string {
 	type instance struct {
 		addr string
 		done chan error
+		logs *syncBuffer
 	}
 	var instances []instance
 	for range n {
 		addr := freeAddr(t)
 		cmd := exec.Command(binary, "serve", "--addr", addr, "--allow-private-urls", "--log-level", "warn")
 		cmd.Env = append(os.Environ(), env...)
-		var logs syncBuffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
+		logs := &syncBuffer{}
+		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -41,11 +42,11 @@ func startServes(t *testing.T, n int, env []string) []string {
 				t.Logf("serve %s logs:\n%s", addr, logs.String())
 			}
 		})
-		instances = append(instances, instance{addr, done})
+		instances = append(instances, instance{addr, done, logs})
 	}
 	var urls []string
 	for _, in := range instances {
-		waitReady(t, "http://"+in.addr+"/readyz", in.done)
+		waitReady(t, "http://"+in.addr+"/readyz", in.done, in.logs)
 		urls = append(urls, "http://"+in.addr)
 	}
 	return urls

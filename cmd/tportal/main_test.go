@@ -2,7 +2,7 @@ package main
 
 import (
 	"bytes"
-	"net"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tportal/tportal/internal/freeaddr"
 	"github.com/tportal/tportal/internal/store/storetest"
 )
 
@@ -47,14 +48,19 @@ func tportal(t *testing.T, env []string, args ...string) string {
 	return string(out)
 }
 
+// freeAddr returns a loopback address for a process the test starts, free when it
+// returns. The process binds it later, and meanwhile the port must not be taken: a
+// port the kernel hands out for 127.0.0.1:0 comes from the ephemeral range, which
+// every outgoing connection on the machine draws from too (other tests' clients,
+// benchmarks), so the port is picked outside that range, where only an explicit bind
+// can take it. If one does, waitReady says so.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeaddr.Loopback()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addr
 }
 
 // TestEndToEnd drives the real binary: admin commands, then serve (configured through
@@ -85,7 +91,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 
 		addr := freeAddr(t)
-		var logs bytes.Buffer
+		var logs syncBuffer
 		serve := exec.Command(binary, "serve")
 		serve.Env = append(os.Environ(), append(env, "TPORTAL_ADDR="+addr, "TPORTAL_LOG_FORMAT=json")...)
 		serve.Stdout, serve.Stderr = &logs, &logs
@@ -95,7 +101,7 @@ func TestEndToEnd(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- serve.Wait() }()
 		t.Cleanup(func() { _ = serve.Process.Kill() })
-		waitReady(t, "http://"+addr+"/readyz", done)
+		waitReady(t, "http://"+addr+"/readyz", done, &logs)
 
 		form := url.Values{"username": {"acme"}, "password": {password}, "externalId": {"E2E"}, "location": {"Oslo"},
 			"availableSeats": {"5"}, "enrollmentDeadline": {"2030-01-01"}, "cancellationDeadline": {"2030-01-01"},
@@ -136,13 +142,15 @@ func TestEndToEnd(t *testing.T) {
 	})
 }
 
-func waitReady(t *testing.T, u string, exited <-chan error) {
+// waitReady waits until u answers 200. If the process exits first or takes too long,
+// the test fails with its output and what the output says happened.
+func waitReady(t *testing.T, u string, exited <-chan error, out fmt.Stringer) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			t.Fatalf("the process exited before it was ready: %v", err)
+			t.Fatalf("the process for %s exited before it was ready (%v)%s", u, err, explain(out.String()))
 		default:
 		}
 		if res, err := http.Get(u); err == nil {
@@ -153,7 +161,18 @@ func waitReady(t *testing.T, u string, exited <-chan error) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s not ready within 30s", u)
+	t.Fatalf("%s not ready within 30s%s", u, explain(out.String()))
+}
+
+// explain is what a failed start's output says, for the failure message.
+func explain(out string) string {
+	switch {
+	case out == "":
+		return ", with no output"
+	case strings.Contains(out, "address already in use"):
+		return ": another process took its port between the test's pick and its bind; its output:\n" + out
+	}
+	return "; its output:\n" + out
 }
 
 // syncBuffer is a bytes.Buffer safe to read while a process writes to it.

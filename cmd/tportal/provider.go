@@ -18,6 +18,7 @@ import (
 	"github.com/tportal/tportal/internal/gateway"
 	"github.com/tportal/tportal/internal/gateway/gwstore"
 	"github.com/tportal/tportal/internal/gateway/httpapi"
+	"github.com/tportal/tportal/internal/server"
 	"github.com/tportal/tportal/tpclient"
 )
 
@@ -717,6 +718,7 @@ func runGateway(ctx context.Context, env providerEnv, c providerServeConfig, rea
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	graceful := server.Graceful(srv) // a client's unused connection does not hold up the shutdown
 	reserve, cancel := c.urls(ln.Addr())
 	logger.Info("provider gateway started", "addr", ln.Addr().String(), "portal", c.portal.baseURL,
 		"signatures", len(opts.Secret) > 0, "ip_filter", opts.Filter != nil)
@@ -740,7 +742,7 @@ func runGateway(ctx context.Context, env providerEnv, c providerServeConfig, rea
 	shutdown, cancelShutdown := context.WithTimeout(context.Background(), c.shutdownGrace)
 	defer cancelShutdown()
 	logger.Info("provider gateway stopping")
-	if err := srv.Shutdown(shutdown); err != nil {
+	if err := graceful(shutdown); err != nil {
 		return err
 	}
 	return readyErr

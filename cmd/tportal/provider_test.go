@@ -113,9 +113,9 @@ func TestProviderServe(t *testing.T) {
 		t.Setenv("TPORTAL_PROVIDER_FORMAT", "xml")
 		t.Setenv("TPORTAL_DB", "sqlite:/nonexistent/portal.db") // the portal's setting is never read
 		ctx, stop := context.WithCancel(context.Background())
-		var out syncBuffer
+		var out, logs syncBuffer
 		done := make(chan error, 1)
-		go func() { done <- run(ctx, []string{"provider", "serve", "--db", db}, &out, io.Discard) }()
+		go func() { done <- run(ctx, []string{"provider", "serve", "--db", db}, &out, &logs) }()
 		var reserveURL, cancelURL string
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && cancelURL == ""; time.Sleep(20 * time.Millisecond) {
 			if m := regexp.MustCompile(`(?m)^reserve URL: (\S+)\ncancel URL: (\S+)$`).FindStringSubmatch(out.String()); m != nil {
@@ -124,7 +124,8 @@ func TestProviderServe(t *testing.T) {
 		}
 		if cancelURL == "" {
 			stop()
-			t.Fatalf("no URLs printed: %s %v", out.String(), <-done)
+			err := <-done
+			t.Fatalf("no URLs printed (serve returned %v)%s", err, explain(out.String()+logs.String()))
 		}
 		if reserveURL != "http://"+addr+"/tportal/reserve" || cancelURL != "http://"+addr+"/tportal/cancel" {
 			t.Errorf("printed %s and %s", reserveURL, cancelURL)

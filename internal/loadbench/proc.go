@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tportal/tportal/internal/freeaddr"
 )
 
 // clockTicks is the kernel's USER_HZ, the unit of utime and stime in /proc/PID/stat:
@@ -179,15 +180,9 @@ func cleanEnv() []string {
 	return env
 }
 
-// freeAddr returns a loopback address with a port free at the moment.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
+// freeAddr returns a loopback address with a port free at the moment, outside the
+// ephemeral range that the benchmark's own thousands of client connections use.
+func freeAddr() (string, error) { return freeaddr.Loopback() }
 
 // waitHealthy polls base/healthz until it answers 200, the process exits, or 60 s pass.
 func waitHealthy(ctx context.Context, p *process) error {

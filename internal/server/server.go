@@ -5,10 +5,12 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -161,6 +163,7 @@ func Run(ctx context.Context, ln net.Listener, h http.Handler, grace time.Durati
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	shutdown := Graceful(srv)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -171,11 +174,70 @@ func Run(ctx context.Context, ln net.Listener, h http.Handler, grace time.Durati
 	logger.Info("shutting down", "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := shutdown(sctx); err != nil {
 		return err
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// Graceful prepares srv for a graceful shutdown (call it before srv serves) and
+// returns the shutdown: srv.Shutdown, which waits for requests in flight, except that
+// connections on which no request has started are closed at once. http.Server
+// waits for those until they are 5 s old, so a client's spare connection (Go's
+// transport dials one for a request that a freed connection then serves) made a
+// shutdown with nothing in flight run out of a grace of 5 s. Past ctx, the error
+// says how many connections still had a request running.
+func Graceful(srv *http.Server) (shutdown func(ctx context.Context) error) {
+	var mu sync.Mutex
+	states := map[net.Conn]http.ConnState{}
+	hook := srv.ConnState
+	srv.ConnState = func(c net.Conn, s http.ConnState) {
+		mu.Lock()
+		if s == http.StateClosed || s == http.StateHijacked {
+			delete(states, c)
+		} else {
+			states[c] = s
+		}
+		mu.Unlock()
+		if hook != nil {
+			hook(c, s)
+		}
+	}
+	closeFresh := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for c, s := range states {
+			if s == http.StateNew {
+				c.Close()
+			}
+		}
+	}
+	return func(ctx context.Context) error {
+		done := make(chan error, 1)
+		go func() { done <- srv.Shutdown(ctx) }()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			closeFresh()
+			select {
+			case err := <-done:
+				if err == nil {
+					return nil
+				}
+				mu.Lock()
+				active := 0
+				for _, s := range states {
+					if s == http.StateActive {
+						active++
+					}
+				}
+				mu.Unlock()
+				return fmt.Errorf("shutdown: %d connections still had a request running after the grace period: %w", active, err)
+			case <-tick.C:
+			}
+		}
+	}
 }

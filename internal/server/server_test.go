@@ -119,3 +119,65 @@ func TestRunGracefulShutdown(t *testing.T) {
 		t.Errorf("Run = %v", err)
 	}
 }
+
+// A connection on which no request has started (a client's spare connection) does not
+// hold up a shutdown: http.Server alone waits for it until it is 5 s old, past a
+// shorter grace, and Run failed with nothing in flight (TestDemo under load).
+func TestRunShutdownDoesNotWaitForUnusedConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() {
+		ran <- Run(ctx, ln, http.NotFoundHandler(), time.Second, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	spare, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	// The server has the connection once it answers a request on another one.
+	if res, err := http.Get("http://" + ln.Addr().String()); err == nil {
+		res.Body.Close()
+	}
+	cancel()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Errorf("Run = %v, want nil: no request was in flight", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10 s of the cancel")
+	}
+}
+
+// Past the grace, Run's error says that requests were still running.
+func TestRunShutdownPastTheGraceSaysWhy(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- Run(ctx, ln, h, 200*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	go func() {
+		if res, err := http.Get("http://" + ln.Addr().String()); err == nil {
+			res.Body.Close()
+		}
+	}()
+	<-started
+	cancel()
+	err = <-ran
+	close(release)
+	if err == nil || !strings.Contains(err.Error(), "1 connections still had a request running") {
+		t.Errorf("Run = %v, want the count of requests still running", err)
+	}
+}

@@ -120,6 +120,8 @@ type Deps struct {
 type Queue struct {
 	client *river.Client[*sql.Tx]
 	opts   Options
+	// listener, in a Runner's Queue, wakes its workers when Committed is called.
+	listener *localListener
 }
 
 // Runner works the gateway's jobs.
@@ -186,7 +188,9 @@ func NewQueue(ctx context.Context, db *sql.DB, dialect string, opts Options) (*Q
 	if err := Migrate(ctx, db, dialect); err != nil {
 		return nil, err
 	}
-	client, err := river.NewClient(driver(db, dialect), &river.Config{Logger: opts.Logger.With("component", "gwjobs"), Schema: schema(dialect)})
+	// The local driver: no notification per insert, which no runner reads.
+	d := localDriver{Driver: driver(db, dialect), listener: newLocalListener(schema(dialect))}
+	client, err := river.NewClient(d, &river.Config{Logger: opts.Logger.With("component", "gwjobs"), Schema: schema(dialect)})
 	if err != nil {
 		return nil, fmt.Errorf("gwjobs: %w", err)
 	}
@@ -204,7 +208,9 @@ func New(ctx context.Context, db *sql.DB, dialect string, deps Deps, opts Option
 	river.AddWorker(workers, &confirmWorker{deps: deps, opts: opts})
 	river.AddWorker(workers, &pushWorker{deps: deps, opts: opts})
 	river.AddWorker(workers, &outcomeWorker{deps: deps, opts: opts})
-	client, err := river.NewClient(driver(db, dialect), &river.Config{
+	// Workers poll every PollEvery and are woken in process by Committed (wake.go).
+	listener := newLocalListener(schema(dialect))
+	client, err := river.NewClient(localDriver{Driver: driver(db, dialect), listener: listener}, &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 8}},
 		Workers:              workers,
 		MaxAttempts:          opts.MaxAttempts,
@@ -218,7 +224,7 @@ func New(ctx context.Context, db *sql.DB, dialect string, deps Deps, opts Option
 	if err != nil {
 		return nil, fmt.Errorf("gwjobs: %w", err)
 	}
-	return &Runner{Queue{client: client, opts: opts}}, nil
+	return &Runner{Queue{client: client, opts: opts, listener: listener}}, nil
 }
 
 // Start starts working.
@@ -226,6 +232,16 @@ func (r *Runner) Start(ctx context.Context) error { return r.client.Start(ctx) }
 
 // Stop waits for running jobs to finish, until ctx is done.
 func (r *Runner) Stop(ctx context.Context) error { return r.client.Stop(ctx) }
+
+// Committed implements gwstore.CommitWaker: the store calls it after each transaction
+// it committed. A Runner's Queue wakes its workers, who then see the jobs the
+// transaction inserted at once rather than at their next poll; an insert-only Queue
+// has no workers to wake.
+func (q *Queue) Committed() {
+	if q.listener != nil {
+		q.listener.wake()
+	}
+}
 
 // ClassChanged implements gwstore.ChangeQueue: it inserts a push of the class. The job
 // carries the fingerprint of the class as committed; when it runs (PushDelay after

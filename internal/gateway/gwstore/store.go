@@ -58,6 +58,13 @@ type ChangeQueue interface {
 	AttendanceRecorded(ctx context.Context, tx *sql.Tx, b gateway.Booking) error
 }
 
+// CommitWaker is a ChangeQueue that is also told after each transaction commits, so
+// that the work the transaction queued starts at once: gwjobs wakes its workers, which
+// otherwise only poll (the jobs are not visible to them before the commit).
+type CommitWaker interface {
+	Committed()
+}
+
 type dialect struct {
 	name      string
 	goose     goose.Dialect
@@ -180,7 +187,13 @@ func (s *DB) InTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return mapErr(tx.Commit(), "commit")
+	if err := tx.Commit(); err != nil {
+		return mapErr(err, "commit")
+	}
+	if w, ok := s.queue.(CommitWaker); ok {
+		w.Committed()
+	}
+	return nil
 }
 
 // mapErr turns driver errors into errs codes at the storage boundary (sqldb.MapErr).
