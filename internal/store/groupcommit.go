@@ -33,14 +33,18 @@ import (
 //   - the members run one after another on the transaction's connection, never in
 //     parallel, and a member's callees join the transaction through withTx as before.
 //
-// One case fails a whole group: SQLite rolls back the entire transaction when a write
-// statement is interrupted (a member's context cancelled while its INSERT or UPDATE
-// runs, as the driver interrupts it) or fails with a disk error. The lost
-// transaction is then every member's error (errs.Unavailable for the members that
-// had succeeded, who may retry); none of them sees success.
+// SQLite rolls back the entire transaction, every savepoint with it, when a write
+// statement is interrupted: the driver interrupts a statement whose context is
+// cancelled, so a client that goes away in the middle of an INSERT undoes its whole
+// group. The members whose fn had succeeded then run fn again in a new group (up to
+// groupReruns times), which is why fn must change nothing but tx and what it rebuilds
+// on every run (the store's fns read their rows in tx and recompute from them). Any
+// other loss of the transaction (a disk error) is every member's error; in no case
+// does a member see success for writes that were not committed.
 const (
 	groupMaxMembers = 32
 	groupMaxAge     = 2 * time.Millisecond
+	groupReruns     = 3
 )
 
 // groupCommit queues this process's SQLite writers into shared transactions. Waiting
@@ -68,11 +72,23 @@ type group struct {
 	opened  time.Time
 	done    chan struct{} // closed once the transaction has committed or rolled back
 	err     error         // the commit's error, or why the transaction was lost; read after done
+	rerun   bool          // lost with a member's interrupted write: the others run again
 }
 
 // groupTx runs fn in the open group transaction (opening one if none is), and returns
 // once that transaction has committed: see the comment at the top of this file.
 func (s *DB) groupTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	for run := 0; ; run++ {
+		err, rerun := s.groupTxOnce(ctx, fn)
+		if !rerun || run == groupReruns {
+			return err
+		}
+	}
+}
+
+// groupTxOnce is one run of groupTx; rerun tells that fn succeeded but its group was
+// lost with another member's interrupted write, so fn should run again.
+func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (err error, rerun bool) {
 	gc := &s.group
 	gc.waiting.Add(1)
 	gc.turn.Lock()
@@ -84,7 +100,7 @@ func (s *DB) groupTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		tx, err := s.db.BeginTx(context.Background(), nil)
 		if err != nil {
 			gc.turn.Unlock()
-			return mapErr(err, "begin transaction")
+			return mapErr(err, "begin transaction"), false
 		}
 		g = &group{tx: tx, opened: time.Now(), done: make(chan struct{})}
 		gc.open = g
@@ -97,7 +113,7 @@ func (s *DB) groupTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		gc.open = nil
 		if lost != nil {
 			g.tx.Rollback() //nolint:errcheck // SQLite has already rolled it back
-			g.err = lost
+			g.err, g.rerun = lost, err != nil && ctx.Err() != nil
 		} else {
 			g.err = mapErr(g.tx.Commit(), "commit")
 		}
@@ -108,10 +124,10 @@ func (s *DB) groupTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		panic(panicked)
 	}
 	if err != nil {
-		return err // this member's writes are not in the transaction: no need to wait
+		return err, false // this member's writes are not in the transaction: no need to wait
 	}
 	<-g.done
-	return g.err
+	return g.err, g.rerun
 }
 
 // member runs fn under a savepoint of tx. err is fn's error (its savepoint rolled
@@ -135,7 +151,7 @@ func (s *DB) member(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) (er
 	}()
 	if err == nil && panicked == nil {
 		if _, relErr := q.ExecContext(bg, `RELEASE member`); relErr != nil {
-			lost = &errs.Error{Code: errs.Unavailable, Message: "the write was rolled back; try again", Err: relErr}
+			lost = errs.Wrap(relErr, "store: the transaction was rolled back under this write")
 			return lost, lost, nil
 		}
 		return nil, nil, nil
@@ -146,8 +162,7 @@ func (s *DB) member(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) (er
 	if _, rbErr := q.ExecContext(bg, `ROLLBACK TO member`); rbErr != nil {
 		// SQLite rolled the whole transaction back (an interrupted write, a disk
 		// error): the members before this one lost their writes too.
-		return err, &errs.Error{Code: errs.Unavailable, Message: "the write was rolled back with another one; try again",
-			Err: fmt.Errorf("%w (after: %v)", rbErr, err)}, panicked
+		return err, errs.Wrap(rbErr, "store: the group transaction was rolled back with a failed write (%v)", err), panicked
 	}
 	if _, relErr := q.ExecContext(bg, `RELEASE member`); relErr != nil {
 		return err, errs.Wrap(relErr, "store: release savepoint"), panicked
