@@ -79,7 +79,7 @@ type group struct {
 // once that transaction has committed: see the comment at the top of this file.
 func (s *DB) groupTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	for run := 0; ; run++ {
-		err, rerun := s.groupTxOnce(ctx, fn)
+		rerun, err := s.groupTxOnce(ctx, fn)
 		if !rerun || run == groupReruns {
 			return err
 		}
@@ -88,7 +88,7 @@ func (s *DB) groupTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 // groupTxOnce is one run of groupTx; rerun tells that fn succeeded but its group was
 // lost with another member's interrupted write, so fn should run again.
-func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (err error, rerun bool) {
+func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (rerun bool, err error) {
 	gc := &s.group
 	gc.waiting.Add(1)
 	gc.turn.Lock()
@@ -100,13 +100,13 @@ func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (err error
 		tx, err := s.db.BeginTx(context.Background(), nil)
 		if err != nil {
 			gc.turn.Unlock()
-			return mapErr(err, "begin transaction"), false
+			return false, mapErr(err, "begin transaction")
 		}
 		g = &group{tx: tx, opened: time.Now(), done: make(chan struct{})}
 		gc.open = g
 	}
 	g.members++
-	err, lost, panicked := s.member(ctx, g.tx, fn)
+	panicked, lost, err := s.member(ctx, g.tx, fn)
 	if lost == nil && gc.waiting.Load() > 0 && g.members < groupMaxMembers && time.Since(g.opened) < gc.age() {
 		gc.turn.Unlock() // the next writer continues the group, and the last one commits it
 	} else {
@@ -124,19 +124,19 @@ func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (err error
 		panic(panicked)
 	}
 	if err != nil {
-		return err, false // this member's writes are not in the transaction: no need to wait
+		return false, err // this member's writes are not in the transaction: no need to wait
 	}
 	<-g.done
-	return g.err, g.rerun
+	return g.rerun, g.err
 }
 
-// member runs fn under a savepoint of tx. err is fn's error (its savepoint rolled
-// back); lost is set when tx itself is gone (SQLite rolled it back), so the group
-// must end; panicked is fn's panic, for the caller to re-raise once the group is
-// handed on.
-func (s *DB) member(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) (err, lost error, panicked any) {
+// member runs fn under a savepoint of tx. panicked is fn's panic, for the caller to
+// re-raise once the group is handed on; lost is set when tx itself is gone (SQLite
+// rolled it back), so the group must end; err is fn's error (its savepoint rolled
+// back).
+func (s *DB) member(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) (panicked any, lost, err error) {
 	if err := ctx.Err(); err != nil {
-		return err, nil, nil
+		return nil, nil, err
 	}
 	// The savepoint statements run with a context no member owns: interrupting one
 	// would roll back the whole transaction.
@@ -152,7 +152,7 @@ func (s *DB) member(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) (er
 	if err == nil && panicked == nil {
 		if _, relErr := q.ExecContext(bg, `RELEASE member`); relErr != nil {
 			lost = errs.Wrap(relErr, "store: the transaction was rolled back under this write")
-			return lost, lost, nil
+			return nil, lost, lost
 		}
 		return nil, nil, nil
 	}
@@ -162,10 +162,10 @@ func (s *DB) member(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) (er
 	if _, rbErr := q.ExecContext(bg, `ROLLBACK TO member`); rbErr != nil {
 		// SQLite rolled the whole transaction back (an interrupted write, a disk
 		// error): the members before this one lost their writes too.
-		return err, errs.Wrap(rbErr, "store: the group transaction was rolled back with a failed write (%v)", err), panicked
+		return panicked, errs.Wrap(rbErr, "store: the group transaction was rolled back with a failed write (%v)", err), err
 	}
 	if _, relErr := q.ExecContext(bg, `RELEASE member`); relErr != nil {
-		return err, errs.Wrap(relErr, "store: release savepoint"), panicked
+		return panicked, errs.Wrap(relErr, "store: release savepoint"), err
 	}
-	return err, nil, panicked
+	return panicked, nil, err
 }
