@@ -51,12 +51,9 @@ type DB struct {
 	path    string   // SQLite: the database file
 	// mailQueue schedules the delivery of new outbox messages (outbox.go).
 	mailQueue MailQueue
-	// writers serialises this process's write transactions on SQLite, which allows
-	// one writer at a time anyway: waiting here is a queue, where waiting in SQLite's
-	// busy handler is a sleep of up to 100 ms that set the bookings' p99 at 16
-	// clients (docs/benchmarks.md). Other processes on the same file, and the few
-	// writes made outside a transaction, still wait in the busy handler.
-	writers sync.Mutex
+	// group queues this process's write transactions on SQLite into shared ones
+	// (groupcommit.go).
+	group groupCommit
 }
 
 // Open connects to the database named by dbURL, `sqlite:PATH` or `postgres://…`, and
@@ -211,11 +208,12 @@ func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // SQL returns the underlying handle, for benchmarks and tests.
 func (s *DB) SQL() *sql.DB { return s.db }
 
-// tx runs fn in a transaction, committing when fn returns nil.
+// tx runs fn in a transaction, committing when fn returns nil. On SQLite the
+// transaction may be shared with other writers' (groupTx); either way tx returns nil
+// only once fn's writes are committed.
 func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if s.dialect.name == "sqlite" {
-		s.writers.Lock()
-		defer s.writers.Unlock()
+		return s.groupTx(ctx, fn)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tportal/tportal/internal/errs"
+)
+
+// Group commit for SQLite's write transactions.
+//
+// SQLite runs one write transaction at a time, and most of a write's cost is BEGIN
+// and COMMIT: the commit writes every dirty page to the WAL, and consecutive writes
+// dirty the same pages (the class row, the bookings' index tail, the journal, the
+// outbox). So the writers of this process queue for one shared transaction, each
+// running its fn under its own SAVEPOINT, and the transaction commits once no writer
+// is waiting (or after groupMaxMembers writers, or groupMaxAge): each page is written
+// once per group instead of once per writer.
+//
+// The guarantees, as with one transaction per call:
+//   - a writer's tx returns nil only after the COMMIT that holds its writes has
+//     succeeded; a failed commit is every member's error (a booking is never
+//     reported made and then lost);
+//   - a writer whose fn fails has its savepoint rolled back and gets fn's error; the
+//     other members are unaffected;
+//   - the transaction is begun with a context no member owns, so a member's
+//     cancelled context fails that member's statements only; a member whose context
+//     is done when its turn comes does not run;
+//   - the members run one after another on the transaction's connection, never in
+//     parallel, and a member's callees join the transaction through withTx as before.
+//
+// SQLite rolls back the entire transaction, every savepoint with it, when a write
+// statement is interrupted: the driver interrupts a statement whose context is
+// cancelled, so a client that goes away in the middle of an INSERT undoes its whole
+// group. The members whose fn had succeeded then run fn again in a new group (up to
+// groupReruns times), which is why fn must change nothing but tx and what it rebuilds
+// on every run (the store's fns read their rows in tx and recompute from them). Any
+// other loss of the transaction (a disk error) is every member's error; in no case
+// does a member see success for writes that were not committed.
+const (
+	groupMaxMembers = 32
+	groupMaxAge     = 2 * time.Millisecond
+	groupReruns     = 3
+)
+
+// groupCommit queues this process's SQLite writers into shared transactions. Waiting
+// here is a queue, where waiting in SQLite's busy handler is a sleep of up to 100 ms
+// (docs/benchmarks.md). Other processes on the same file, and the few writes made
+// outside a transaction, still wait in the busy handler.
+type groupCommit struct {
+	turn    sync.Mutex    // held by the writer running in the open group, opening or committing it
+	waiting atomic.Int32  // writers blocked on turn: while there are some, the group stays open
+	open    *group        // the group being filled, nil when none; guarded by turn
+	maxAge  time.Duration // how long a group takes new members; groupMaxAge when zero (tests raise it)
+}
+
+func (gc *groupCommit) age() time.Duration {
+	if gc.maxAge == 0 {
+		return groupMaxAge
+	}
+	return gc.maxAge
+}
+
+// group is one shared transaction and the outcome its members wait for.
+type group struct {
+	tx      *sql.Tx
+	members int
+	opened  time.Time
+	done    chan struct{} // closed once the transaction has committed or rolled back
+	err     error         // the commit's error, or why the transaction was lost; read after done
+	rerun   bool          // lost with a member's interrupted write: the others run again
+}
+
+// groupTx runs fn in the open group transaction (opening one if none is), and returns
+// once that transaction has committed: see the comment at the top of this file.
+func (s *DB) groupTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	for run := 0; ; run++ {
+		rerun, err := s.groupTxOnce(ctx, fn)
+		if !rerun || run == groupReruns {
+			return err
+		}
+	}
+}
+
+// groupTxOnce is one run of groupTx; rerun tells that fn succeeded but its group was
+// lost with another member's interrupted write, so fn should run again.
+func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (rerun bool, err error) {
+	gc := &s.group
+	gc.waiting.Add(1)
+	gc.turn.Lock()
+	gc.waiting.Add(-1)
+	g := gc.open
+	if g == nil {
+		// Not the member's context: database/sql rolls a transaction back when the
+		// context it began with is cancelled, and the others' writes are in it.
+		tx, err := s.db.BeginTx(context.Background(), nil)
+		if err != nil {
+			gc.turn.Unlock()
+			return false, mapErr(err, "begin transaction")
+		}
+		g = &group{tx: tx, opened: time.Now(), done: make(chan struct{})}
+		gc.open = g
+	}
+	g.members++
+	panicked, lost, err := s.member(ctx, g.tx, fn)
+	if lost == nil && gc.waiting.Load() > 0 && g.members < groupMaxMembers && time.Since(g.opened) < gc.age() {
+		gc.turn.Unlock() // the next writer continues the group, and the last one commits it
+	} else {
+		gc.open = nil
+		if lost != nil {
+			g.tx.Rollback() //nolint:errcheck // SQLite has already rolled it back
+			g.err, g.rerun = lost, err != nil && ctx.Err() != nil
+		} else {
+			g.err = mapErr(g.tx.Commit(), "commit")
+		}
+		close(g.done)
+		gc.turn.Unlock()
+	}
+	if panicked != nil {
+		panic(panicked)
+	}
+	if err != nil {
+		return false, err // this member's writes are not in the transaction: no need to wait
+	}
+	<-g.done
+	return g.rerun, g.err
+}
+
+// member runs fn under a savepoint of tx. panicked is fn's panic, for the caller to
+// re-raise once the group is handed on; lost is set when tx itself is gone (SQLite
+// rolled it back), so the group must end; err is fn's error (its savepoint rolled
+// back).
+func (s *DB) member(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) (panicked any, lost, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	// The savepoint statements run with a context no member owns: interrupting one
+	// would roll back the whole transaction.
+	bg := context.Background()
+	q := s.in(tx)
+	if _, err := q.ExecContext(bg, `SAVEPOINT member`); err != nil {
+		return nil, errs.Wrap(err, "store: savepoint"), nil
+	}
+	func() {
+		defer func() { panicked = recover() }()
+		err = fn(tx)
+	}()
+	if err == nil && panicked == nil {
+		if _, relErr := q.ExecContext(bg, `RELEASE member`); relErr != nil {
+			lost = errs.Wrap(relErr, "store: the transaction was rolled back under this write")
+			return nil, lost, lost
+		}
+		return nil, nil, nil
+	}
+	if err == nil {
+		err = fmt.Errorf("store: panic in a transaction: %v", panicked)
+	}
+	if _, rbErr := q.ExecContext(bg, `ROLLBACK TO member`); rbErr != nil {
+		// SQLite rolled the whole transaction back (an interrupted write, a disk
+		// error): the members before this one lost their writes too.
+		return panicked, errs.Wrap(rbErr, "store: the group transaction was rolled back with a failed write (%v)", err), err
+	}
+	if _, relErr := q.ExecContext(bg, `RELEASE member`); relErr != nil {
+		return panicked, errs.Wrap(relErr, "store: release savepoint"), err
+	}
+	return panicked, nil, err
+}
