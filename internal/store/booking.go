@@ -130,8 +130,7 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 		if pg {
 			return nil
 		}
-		err = s.in(tx).QueryRowContext(ctx, insertBooking+`VALUES `+valueRows(1, bookingInsertCount, 1)+` RETURNING id`,
-			bookingInsertValues(*b)...).Scan(&b.ID)
+		err = s.in(tx).QueryRowContext(ctx, insertBookingRow, bookingInsertValues(*b)...).Scan(&b.ID)
 		return mapErr(err, "booking")
 	})
 	if err != nil {
@@ -149,6 +148,9 @@ const insertBooking = `INSERT INTO bookings (reference, class_id, student_first_
 
 // bookingInsertCount is the number of values of insertBooking's row.
 const bookingInsertCount = 23
+
+// insertBookingRow inserts one booking and returns its id.
+var insertBookingRow = insertBooking + `VALUES ` + valueRows(1, bookingInsertCount, 1) + ` RETURNING id`
 
 func bookingInsertValues(b booking.Booking) []any {
 	return []any{b.Reference, b.ClassID, b.Student.FirstName, b.Student.LastName, b.Student.Email,

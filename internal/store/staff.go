@@ -100,7 +100,7 @@ func (s *DB) recordEvent(ctx context.Context, tx *sql.Tx, before, after booking.
 	if !ok {
 		return nil
 	}
-	_, err := s.in(tx).ExecContext(ctx, insertEvent+`VALUES `+valueRows(1, eventColumnCount, 1), args...)
+	_, err := s.in(tx).ExecContext(ctx, insertEventRow, args...)
 	return mapErr(err, "record booking event")
 }
 
@@ -111,6 +111,9 @@ const insertEvent = `INSERT INTO booking_events (booking_id, at, from_state, to_
 
 // eventColumnCount is the number of values of a row of insertEvent.
 const eventColumnCount = 7
+
+// insertEventRow writes one history event.
+var insertEventRow = insertEvent + `VALUES ` + valueRows(1, eventColumnCount, 1)
 
 // eventValues appends the values of the history event of a change from before to
 // after, in insertEvent's order; ok is false when the change leaves alone what the
