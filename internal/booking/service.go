@@ -40,9 +40,15 @@ type Store interface {
 	// state moves into or out of a seat-holding state (State.HoldsSeat) the class's
 	// availableSeats moves with it in the same transaction.
 	ModifyBooking(ctx context.Context, ref string, fn func(*Booking) error) (Booking, error)
-	// RecordReserveAnswer is ModifyBooking that also writes the reserve call's
-	// journal entry (ReserveAnswer.Journal; nil for none) in the same transaction.
-	RecordReserveAnswer(ctx context.Context, ref string, journal any, fn func(*Booking) error) (Booking, error)
+	// RecordReserveAnswer writes the reserve call's journal entry
+	// (ReserveAnswer.Journal; nil for none) and, in the same transaction and only if
+	// the stored booking is still in before.State, writes after as the answer changed
+	// before: its state, provider reference, message, completion date, cleanup flag
+	// and UpdatedAt, the seat moved as ModifyBooking moves it, its history event and
+	// its Outbox (whose IDs it sets). updated reports whether the booking was still in
+	// before.State; when it was not, only the journal entry is written, as the call
+	// happened either way.
+	RecordReserveAnswer(ctx context.Context, journal any, before Booking, after *Booking) (updated bool, err error)
 	// Bookings lists bookings matching the filter, oldest first.
 	Bookings(ctx context.Context, f Filter) ([]Booking, error)
 	// CreateNotifications adds messages to the outbox in one transaction and sets
@@ -213,27 +219,35 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	ctx, cancel := s.detached(ctx, s.PendingDeadline(b))
 	defer cancel()
 	answer, callErr := s.Caller.Reserve(ctx, provider, b)
-	mail := s.Mail != nil
-	final, err := s.Store.RecordReserveAnswer(ctx, b.Reference, answer.Journal, func(b *Booking) error {
-		if b.State != Pending {
-			// Another instance gave up on this call (AbandonStale) and owns the
-			// booking now; its cleanup will cancel whatever the provider reserved.
-			return nil
-		}
-		b.UpdatedAt = s.now()
-		switch {
-		case callErr != nil:
-			b.State, b.Message, b.CleanupPending = Abandoned, errorText(callErr), true
-		case !answer.Successful:
-			b.State, b.Message = Rejected, answer.ErrorMessage
-		default:
-			b.State, b.ProviderReference, b.Message = Reserved, answer.ProviderReference, ""
-			if mail {
-				b.Outbox = s.Mail.Booked(*b, class, course, provider)
+	// apply applies the answer to a PENDING booking, with the mails it sends dated no
+	// earlier than the change, so that the history lists the change first (at equal
+	// times, changes come before mails).
+	apply := func(b *Booking) {
+		answerBooking(b, answer, callErr, s.now())
+		if b.State == Reserved && s.Mail != nil {
+			b.Outbox = s.Mail.Booked(*b, class, course, provider)
+			for i := range b.Outbox {
+				b.Outbox[i].CreatedAt = later(b.Outbox[i].CreatedAt, b.UpdatedAt)
 			}
 		}
-		return nil
-	})
+	}
+	// The answer applies to the booking as Book made it, PENDING; the mails are
+	// composed here, outside the transaction and its locks.
+	final := b
+	apply(&final)
+	updated, err := s.Store.RecordReserveAnswer(ctx, answer.Journal, b, &final)
+	if err == nil && !updated {
+		// Another instance gave up on this call (AbandonStale) and owns the booking
+		// now; its cleanup will cancel whatever the provider reserved. The journal
+		// entry is written; the general path reads the booking as it is (and would
+		// apply the answer, were it PENDING after all).
+		final, err = s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
+			if b.State == Pending {
+				apply(b)
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		// The booking stays PENDING with its seat: better held than oversold. The log
 		// says which; the enroller sees an internal error.
@@ -241,6 +255,29 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	}
 	s.scheduleCleanup(ctx, final)
 	return final, outcome(final)
+}
+
+// answerBooking applies a reserve call's answer (or its failure, callErr) to a
+// PENDING booking at now: RESERVED, REJECTED with the provider's message, or
+// ABANDONED with its cleanup pending.
+func answerBooking(b *Booking, answer ReserveAnswer, callErr error, now time.Time) {
+	b.UpdatedAt = now
+	switch {
+	case callErr != nil:
+		b.State, b.Message, b.CleanupPending = Abandoned, errorText(callErr), true
+	case !answer.Successful:
+		b.State, b.Message = Rejected, answer.ErrorMessage
+	default:
+		b.State, b.ProviderReference, b.Message = Reserved, answer.ProviderReference, ""
+	}
+}
+
+// later returns the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return b
+	}
+	return a
 }
 
 // scheduleCleanup asks the Cleaner to cancel an abandoned reservation with the

@@ -93,10 +93,20 @@ const takeSeat = `UPDATE classes SET available_seats = available_seats - 1, ever
 // more round trip under the lock). The booking is inserted after the update, not
 // before: on PostgreSQL its foreign key takes a key-share lock on the class row, and
 // many bookings sharing that lock before updating the row made PostgreSQL build a
-// multixact per booking, which halved the rate.
+// multixact per booking, which halved the rate. On PostgreSQL the update and the
+// insert are one statement (takeSeatAndInsert), so the row is locked for that
+// statement, check and the commit: one round trip less under the lock.
 func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(catalog.Class) error) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		c, err := scanClass(s.in(tx).QueryRowContext(ctx, takeSeat, b.ClassID))
+	pg := s.dialect.name == "postgres"
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var c catalog.Class
+		var err error
+		if pg {
+			c, err = scanClass(withExtra{s.in(tx).QueryRowContext(ctx, takeSeatAndInsert,
+				append([]any{b.ClassID}, bookingInsertValues(*b)...)...), []any{&b.ID}})
+		} else {
+			c, err = scanClass(s.in(tx).QueryRowContext(ctx, takeSeat, b.ClassID))
+		}
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			// Deleted, or no seat left: the row says which, through check.
@@ -114,24 +124,49 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 		}
 		c.AvailableSeats++ // check sees the class as it was before this booking's seat
 		if err := check(c); err != nil {
-			return err // rolls the seat back
+			return err // rolls the seat (and on PostgreSQL the booking) back
 		}
 		b.ClassExternalID, b.CourseID, b.CourseExternalID, b.ProviderID = c.ExternalID, c.CourseID, c.CourseExternalID, c.ProviderID
-		err = s.in(tx).QueryRowContext(ctx, `
-			INSERT INTO bookings (reference, class_id, student_first_name, student_last_name, student_email,
-				student_phone, student_birth_date, enroller_first_name, enroller_last_name, enroller_email,
-				enroller_phone, company, comment, purchase_order_number, state, provider_reference, message,
-				completion_date, cleanup_pending, idempotency_key, created_at, updated_at, company_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
-			RETURNING id`,
-			b.Reference, b.ClassID, b.Student.FirstName, b.Student.LastName, b.Student.Email,
-			b.Student.Phone, b.StudentBirthDate, b.Enroller.FirstName, b.Enroller.LastName, b.Enroller.Email,
-			b.Enroller.Phone, b.Company, b.Comment, b.PurchaseOrderNumber, string(b.State), b.ProviderReference, b.Message,
-			b.CompletionDate, b.CleanupPending, sql.NullString{String: b.IdempotencyKey, Valid: b.IdempotencyKey != ""},
-			millis(b.CreatedAt), millis(b.UpdatedAt), sql.NullInt64{Int64: b.CompanyID, Valid: b.CompanyID != 0}).Scan(&b.ID)
+		if pg {
+			return nil
+		}
+		err = s.in(tx).QueryRowContext(ctx, insertBookingRow, bookingInsertValues(*b)...).Scan(&b.ID)
 		return mapErr(err, "booking")
 	})
+	if err != nil {
+		b.ID = 0
+	}
+	return err
 }
+
+// insertBooking starts the statement that stores a new booking, before its row;
+// bookingInsertValues makes the row.
+const insertBooking = `INSERT INTO bookings (reference, class_id, student_first_name, student_last_name, student_email,
+	student_phone, student_birth_date, enroller_first_name, enroller_last_name, enroller_email,
+	enroller_phone, company, comment, purchase_order_number, state, provider_reference, message,
+	completion_date, cleanup_pending, idempotency_key, created_at, updated_at, company_id) `
+
+// bookingInsertCount is the number of values of insertBooking's row.
+const bookingInsertCount = 23
+
+// insertBookingRow inserts one booking and returns its id.
+var insertBookingRow = insertBooking + `VALUES ` + valueRows(1, bookingInsertCount, 1) + ` RETURNING id`
+
+func bookingInsertValues(b booking.Booking) []any {
+	return []any{b.Reference, b.ClassID, b.Student.FirstName, b.Student.LastName, b.Student.Email,
+		b.Student.Phone, b.StudentBirthDate, b.Enroller.FirstName, b.Enroller.LastName, b.Enroller.Email,
+		b.Enroller.Phone, b.Company, b.Comment, b.PurchaseOrderNumber, string(b.State), b.ProviderReference, b.Message,
+		b.CompletionDate, b.CleanupPending, sql.NullString{String: b.IdempotencyKey, Valid: b.IdempotencyKey != ""},
+		millis(b.CreatedAt), millis(b.UpdatedAt), sql.NullInt64{Int64: b.CompanyID, Valid: b.CompanyID != 0}}
+}
+
+// takeSeatAndInsert is takeSeat ($1, the class) and the booking's insert ($2 on) in
+// one PostgreSQL statement: the class as takeSeat returns it, and the booking's id.
+// The insert runs only when the seat was taken.
+var takeSeatAndInsert = `WITH c AS (` + takeSeat + `), nb AS (` + insertBooking + `SELECT * FROM (VALUES ` +
+	valueRows(1, bookingInsertCount, 2, "text", "bigint", "text", "text", "text", "text", "text", "text", "text", "text",
+		"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint") +
+	`) v WHERE EXISTS (SELECT 1 FROM c) RETURNING id) SELECT c.*, nb.id FROM c, nb`
 
 // BookingByReference implements booking.Store.
 func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Booking, error) {
@@ -170,67 +205,217 @@ func (s *DB) BookingByIdempotencyKey(ctx context.Context, key string) (booking.B
 
 // ModifyBooking implements booking.Store.
 func (s *DB) ModifyBooking(ctx context.Context, ref string, fn func(*booking.Booking) error) (booking.Booking, error) {
-	return s.modifyBooking(ctx, ref, nil, fn)
-}
-
-// RecordReserveAnswer implements booking.Store. The journal entries are the
-// []providercall.Call of providercall.BookingCaller; they are written whether or not
-// fn changes the booking, as the call happened either way.
-func (s *DB) RecordReserveAnswer(ctx context.Context, ref string, journal any, fn func(*booking.Booking) error) (booking.Booking, error) {
-	calls, ok := journal.([]providercall.Call)
-	if journal != nil && !ok {
-		return booking.Booking{}, errs.E(errs.Internal, "store: a reserve call's journal entry of type %T", journal)
-	}
-	return s.modifyBooking(ctx, ref, calls, fn)
-}
-
-// modifyBooking is ModifyBooking writing the journal entries calls in its transaction.
-func (s *DB) modifyBooking(ctx context.Context, ref string, calls []providercall.Call, fn func(*booking.Booking) error) (booking.Booking, error) {
 	var b booking.Booking
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		for _, c := range calls {
-			if err := s.recordCall(ctx, s.in(tx), c); err != nil {
-				return err
-			}
-		}
 		var err error
 		b, err = scanBooking(s.in(tx).QueryRowContext(ctx, `SELECT `+bookingColumns+bookingFrom+` WHERE b.reference = $1`+s.lockClause("b"), ref))
 		if err != nil {
 			return mapErr(err, "booking "+ref)
 		}
-		held, before := b.State.HoldsSeat(), b
+		before := b
 		if err := fn(&b); err != nil {
 			return err
 		}
-		delta := 0
-		switch {
-		case held && !b.State.HoldsSeat():
-			delta = 1
-		case !held && b.State.HoldsSeat():
-			delta = -1
-		}
-		if delta != 0 {
-			res, err := s.in(tx).ExecContext(ctx, `UPDATE classes SET available_seats = available_seats + $1
-				WHERE id = $2 AND available_seats + $1 >= 0`, delta, b.ClassID)
-			if err != nil {
-				return mapErr(err, "move a seat")
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return errs.E(errs.Conflict, "class %q has no seats left", b.ClassExternalID)
-			}
-		}
-		_, err = s.in(tx).ExecContext(ctx, `UPDATE bookings SET state = $1, provider_reference = $2, message = $3,
-			completion_date = $4, cleanup_pending = $5, updated_at = $6 WHERE id = $7`,
-			string(b.State), b.ProviderReference, b.Message, b.CompletionDate, b.CleanupPending, millis(b.UpdatedAt), b.ID)
-		if err != nil {
+		if _, err := s.in(tx).ExecContext(ctx, updateBooking, updateBookingValues(b)...); err != nil {
 			return mapErr(err, "update booking "+ref)
 		}
-		if err := s.recordEvent(ctx, tx, before, b); err != nil { // the history, in the same transaction (staff.go)
-			return err
-		}
-		return s.addToOutbox(ctx, tx, b.Outbox) // the change's mails, in its transaction (outbox.go)
+		return s.bookingChanged(ctx, tx, before, b)
 	})
 	return b, err
+}
+
+// updateBooking writes what a change of a booking may change; updateBookingValues
+// makes its arguments. RecordReserveAnswer adds a condition on the state.
+const updateBooking = `UPDATE bookings SET state = $1, provider_reference = $2, message = $3,
+	completion_date = $4, cleanup_pending = $5, updated_at = $6 WHERE id = $7`
+
+func updateBookingValues(b booking.Booking) []any {
+	return []any{string(b.State), b.ProviderReference, b.Message, b.CompletionDate, b.CleanupPending, millis(b.UpdatedAt), b.ID}
+}
+
+// bookingChanged writes in tx what goes with a booking's change from before to
+// after, written already: the seat it takes or gives back, its history event
+// (staff.go) and its mails (outbox.go).
+func (s *DB) bookingChanged(ctx context.Context, tx *sql.Tx, before, after booking.Booking) error {
+	if delta := seatDelta(before.State, after.State); delta != 0 {
+		res, err := s.in(tx).ExecContext(ctx, `UPDATE classes SET available_seats = available_seats + $1
+			WHERE id = $2 AND available_seats + $1 >= 0`, delta, after.ClassID)
+		if err != nil {
+			return mapErr(err, "move a seat")
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return errs.E(errs.Conflict, "class %q has no seats left", after.ClassExternalID)
+		}
+	}
+	if err := s.recordEvent(ctx, tx, before, after); err != nil {
+		return err
+	}
+	return s.addToOutbox(ctx, tx, after.Outbox)
+}
+
+// seatDelta is how a move from state from to state to changes the class's
+// available seats: +1 when it gives a seat back, -1 when it takes one.
+func seatDelta(from, to booking.State) int {
+	switch held, holds := from.HoldsSeat(), to.HoldsSeat(); {
+	case held && !holds:
+		return 1
+	case !held && holds:
+		return -1
+	}
+	return 0
+}
+
+// RecordReserveAnswer implements booking.Store. The journal entries are the
+// []providercall.Call of providercall.BookingCaller. The booking is written with a
+// conditional UPDATE rather than read, locked and written back: the booking engine
+// knows it (it made it PENDING), and only another instance giving it up
+// (AbandonStale) can have moved it, which the condition on the state catches.
+func (s *DB) RecordReserveAnswer(ctx context.Context, journal any, before booking.Booking, after *booking.Booking) (updated bool, err error) {
+	calls, ok := journal.([]providercall.Call)
+	if journal != nil && !ok {
+		return false, errs.E(errs.Internal, "store: a reserve call's journal entry of type %T", journal)
+	}
+	if s.dialect.name == "postgres" {
+		updated, err = s.recordReserveAnswerAtOnce(ctx, calls, before, *after)
+		if updated && err == nil {
+			asStored(after)
+		}
+		return updated && err == nil, err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		updated = false // in case tx runs fn more than once
+		if err := s.recordCalls(ctx, s.in(tx), calls); err != nil {
+			return err
+		}
+		res, err := s.in(tx).ExecContext(ctx, updateBooking+` AND state = $8`, append(updateBookingValues(*after), string(before.State))...)
+		if err != nil {
+			return mapErr(err, "update booking "+after.Reference)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return mapErr(err, "update booking "+after.Reference) // nil: moved meanwhile, only the journal entry is written
+		}
+		updated = true
+		return s.bookingChanged(ctx, tx, before, *after)
+	})
+	if updated && err == nil {
+		asStored(after)
+	}
+	return updated && err == nil, err
+}
+
+// recordReserveAnswerAtOnce is RecordReserveAnswer on PostgreSQL: one statement,
+// whose data-modifying WITH clauses write the journal entries, the booking if it is
+// still in before.State, and then its seat, its history event and its mails. One
+// statement is one round trip where the general path takes five or six; on its own
+// it is a transaction, so BEGIN and COMMIT need no round trips either. Only a change
+// that moves a seat (whose check may fail and must then roll the rest back) or whose
+// mails the MailQueue schedules runs it in a transaction. Every
+// WITH clause runs to completion whether the booking matched or not, so the journal
+// entries are written either way; the others insert nothing when it did not.
+func (s *DB) recordReserveAnswerAtOnce(ctx context.Context, calls []providercall.Call, before, after booking.Booking) (bool, error) {
+	args := append(updateBookingValues(after), string(before.State))
+	q := `WITH u AS (` + updateBooking + ` AND state = $8 RETURNING class_id)`
+	if len(calls) > 0 {
+		first := len(args) + 1
+		for _, c := range calls {
+			args = callValues(args, c)
+		}
+		q += `, j AS (` + insertCalls + valueRows(len(calls), callColumnCount, first) + `)`
+	}
+	delta := seatDelta(before.State, after.State)
+	if delta != 0 {
+		args = append(args, delta)
+		n := "$" + itoa(len(args))
+		q += `, m AS (UPDATE classes SET available_seats = available_seats + ` + n + `
+			WHERE id = (SELECT class_id FROM u) AND available_seats + ` + n + ` >= 0 RETURNING id)`
+	}
+	first := len(args) + 1
+	if withEvent, ok := eventValues(args, before, after); ok {
+		args = withEvent
+		q += `, e AS (` + insertEvent + `SELECT * FROM (VALUES ` +
+			valueRows(1, eventColumnCount, first, "bigint", "bigint", "text", "text", "text", "text", "boolean") +
+			`) v WHERE EXISTS (SELECT 1 FROM u))`
+	}
+	if ns := after.Outbox; len(ns) > 0 {
+		first := len(args) + 1
+		for _, n := range ns {
+			args = notificationValues(args, n)
+		}
+		q += `, n AS (` + insertNotifications + `SELECT * FROM (VALUES ` +
+			valueRows(len(ns), notificationColumnCount, first, "bigint", "text", "text", "text", "text", "text", "bigint") +
+			`) v WHERE EXISTS (SELECT 1 FROM u) RETURNING id)`
+	}
+	q += ` SELECT 'u', COUNT(*) FROM u`
+	if delta != 0 {
+		q += ` UNION ALL SELECT 'm', COUNT(*) FROM m`
+	}
+	if len(after.Outbox) > 0 {
+		q += ` UNION ALL SELECT 'n', id FROM n`
+	}
+
+	// A seat moved: its check below may fail after the statement, and must roll the
+	// rest back. Mails to schedule: the MailQueue writes in the transaction. Both are
+	// rare on a reserve answer (a refusal, or mail over SMTP).
+	if delta != 0 || len(after.Outbox) > 0 && s.mailQueue != nil {
+		var updated bool
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			updated, err = s.answerWritten(ctx, s.in(tx), tx, q, args, after)
+			return err
+		})
+		return updated, err
+	}
+	return s.answerWritten(ctx, s.q(), nil, q, args, after)
+}
+
+// answerWritten runs recordReserveAnswerAtOnce's statement q through qr and checks
+// what it wrote: whether the booking matched, its seat moved, and its mails' IDs,
+// which it gives to the MailQueue in tx.
+func (s *DB) answerWritten(ctx context.Context, qr querier, tx *sql.Tx, q string, args []any, after booking.Booking) (bool, error) {
+	rows, err := qr.QueryContext(ctx, q, args...)
+	if err != nil {
+		return false, mapErr(err, "record the answer for booking "+after.Reference)
+	}
+	defer rows.Close()
+	var matched, seats int64 = 0, -1
+	var ids []int64
+	for rows.Next() {
+		var what string
+		var v int64
+		if err := rows.Scan(&what, &v); err != nil {
+			return false, mapErr(err, "record the answer for booking "+after.Reference)
+		}
+		switch what {
+		case "u":
+			matched = v
+		case "m":
+			seats = v
+		case "n":
+			ids = append(ids, v)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, mapErr(err, "record the answer for booking "+after.Reference)
+	}
+	if matched != 1 {
+		return false, nil // moved meanwhile: only the journal entries are written
+	}
+	if seats == 0 {
+		return false, errs.E(errs.Conflict, "class %q has no seats left", after.ClassExternalID)
+	}
+	if len(after.Outbox) == 0 {
+		return true, nil
+	}
+	return true, s.outboxAdded(ctx, tx, after.Outbox, ids)
+}
+
+// asStored sets b's times as a read of the booking returns them: UTC, to the
+// millisecond.
+func asStored(b *booking.Booking) {
+	b.CreatedAt, b.UpdatedAt = fromMillis(millis(b.CreatedAt)), fromMillis(millis(b.UpdatedAt))
+	for i := range b.Outbox {
+		b.Outbox[i].CreatedAt = fromMillis(millis(b.Outbox[i].CreatedAt))
+	}
 }
 
 // Bookings implements booking.Store.

@@ -11,19 +11,36 @@ var _ providercall.Journal = (*DB)(nil)
 
 // RecordCall implements providercall.Journal.
 func (s *DB) RecordCall(ctx context.Context, c providercall.Call) error {
-	return s.recordCall(ctx, s.q(), c)
+	return s.recordCalls(ctx, s.q(), []providercall.Call{c})
 }
 
-// recordCall writes a journal entry through q: alone, or in the transaction that
-// records a reserve call's answer (RecordReserveAnswer).
-func (s *DB) recordCall(ctx context.Context, q querier, c providercall.Call) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO provider_calls (at, provider_id, provider_name, kind, url,
+// insertCalls starts the statement that writes journal entries; callValues makes its
+// rows.
+const insertCalls = `INSERT INTO provider_calls (at, provider_id, provider_name, kind, url,
 		booking_reference, http_status, latency_ms, outcome, success, error,
-		request_method, request_params, answer_content_type, answer_body, answer_truncated)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		millis(c.At), c.ProviderID, c.ProviderName, string(c.Kind), c.URL, c.BookingReference,
+		request_method, request_params, answer_content_type, answer_body, answer_truncated) VALUES `
+
+// callColumnCount is the number of values of a row of insertCalls.
+const callColumnCount = 16
+
+// callValues appends the values of a journal entry's row, in insertCalls' order.
+func callValues(args []any, c providercall.Call) []any {
+	return append(args, millis(c.At), c.ProviderID, c.ProviderName, string(c.Kind), c.URL, c.BookingReference,
 		c.HTTPStatus, c.Latency.Milliseconds(), string(c.Outcome), c.Success, c.Error,
 		c.RequestMethod, c.RequestParams, c.AnswerContentType, c.AnswerBody, c.AnswerTruncated)
+}
+
+// recordCalls writes journal entries through q in one statement: alone, or in the
+// transaction that records a reserve call's answer (RecordReserveAnswer).
+func (s *DB) recordCalls(ctx context.Context, q querier, calls []providercall.Call) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(calls)*callColumnCount)
+	for _, c := range calls {
+		args = callValues(args, c)
+	}
+	_, err := q.ExecContext(ctx, insertCalls+valueRows(len(calls), callColumnCount, 1), args...)
 	return mapErr(err, "record call")
 }
 

@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"time"
 
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
 )
 
 // The notifications table is the portal's mail outbox: every e-mail is a row, written
@@ -41,27 +43,70 @@ func (s *DB) CreateNotifications(ctx context.Context, ns []booking.Notification)
 	return s.tx(ctx, func(tx *sql.Tx) error { return s.addToOutbox(ctx, tx, ns) })
 }
 
-// addToOutbox inserts ns in tx, sets their IDs, and hands the IDs to the MailQueue.
+// insertNotifications starts the statement that adds messages to the outbox, before
+// its rows (VALUES or SELECT); notificationValues makes a row.
+const insertNotifications = `INSERT INTO notifications (booking_id, kind, recipient, subject, body, calendar, created_at) `
+
+// notificationColumnCount is the number of values of a row of insertNotifications.
+const notificationColumnCount = 7
+
+// notificationValues appends the values of a message's row, in insertNotifications' order.
+func notificationValues(args []any, n booking.Notification) []any {
+	return append(args, sql.NullInt64{Int64: n.BookingID, Valid: n.BookingID != 0}, n.Kind, n.To, n.Subject, n.Body,
+		n.Calendar, millis(n.CreatedAt))
+}
+
+// addToOutbox inserts ns in tx with one statement, sets their IDs, and hands the IDs
+// to the MailQueue.
 func (s *DB) addToOutbox(ctx context.Context, tx *sql.Tx, ns []booking.Notification) error {
 	if len(ns) == 0 {
 		return nil
 	}
-	ids := make([]int64, len(ns))
+	args := make([]any, 0, len(ns)*notificationColumnCount)
+	for _, n := range ns {
+		args = notificationValues(args, n)
+	}
+	ids, err := scanIDs(s.in(tx).QueryContext(ctx, insertNotifications+`VALUES `+
+		valueRows(len(ns), notificationColumnCount, 1)+` RETURNING id`, args...))
+	if err != nil {
+		return mapErr(err, "notification")
+	}
+	return s.outboxAdded(ctx, tx, ns, ids)
+}
+
+// outboxAdded gives ns the IDs ids that one multi-row INSERT returned, and hands
+// them to the MailQueue. Neither database promises the order of RETURNING rows, but
+// both number the rows of one INSERT in the order of its VALUES, so the IDs in
+// increasing order are those of ns in order.
+func (s *DB) outboxAdded(ctx context.Context, tx *sql.Tx, ns []booking.Notification, ids []int64) error {
+	if len(ids) != len(ns) {
+		return errs.E(errs.Internal, "store: %d messages added to the outbox, %d IDs returned", len(ns), len(ids))
+	}
+	slices.Sort(ids)
 	for i := range ns {
-		n := &ns[i]
-		err := s.in(tx).QueryRowContext(ctx, `INSERT INTO notifications (booking_id, kind, recipient, subject, body, calendar, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-			sql.NullInt64{Int64: n.BookingID, Valid: n.BookingID != 0}, n.Kind, n.To, n.Subject, n.Body, n.Calendar,
-			millis(n.CreatedAt)).Scan(&n.ID)
-		if err != nil {
-			return mapErr(err, "notification")
-		}
-		ids[i] = n.ID
+		ns[i].ID = ids[i]
 	}
 	if s.mailQueue == nil {
 		return nil
 	}
 	return s.mailQueue(ctx, tx, ids)
+}
+
+// scanIDs reads the single id column of rows, as QueryContext returned them.
+func scanIDs(rows *sql.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 const notificationColumns = `id, booking_id, kind, recipient, subject, body, calendar, attempts, last_error, created_at, sent_at`

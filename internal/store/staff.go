@@ -95,20 +95,41 @@ func (e extraScanner) Scan(dest ...any) error { return e.row.Scan(append(dest, e
 
 // recordEvent writes a booking_events row when ModifyBooking changed what the
 // history shows, inside its transaction: the change and its record commit together.
-// The time is the booking's new UpdatedAt, or now when the change left it alone.
 func (s *DB) recordEvent(ctx context.Context, tx *sql.Tx, before, after booking.Booking) error {
+	args, ok := eventValues(nil, before, after)
+	if !ok {
+		return nil
+	}
+	_, err := s.in(tx).ExecContext(ctx, insertEventRow, args...)
+	return mapErr(err, "record booking event")
+}
+
+// insertEvent starts the statement that writes a booking's history event, before its
+// rows (VALUES or SELECT); eventValues makes a row.
+const insertEvent = `INSERT INTO booking_events (booking_id, at, from_state, to_state, message,
+		completion_date, cleanup_pending) `
+
+// eventColumnCount is the number of values of a row of insertEvent.
+const eventColumnCount = 7
+
+// insertEventRow writes one history event.
+var insertEventRow = insertEvent + `VALUES ` + valueRows(1, eventColumnCount, 1)
+
+// eventValues appends the values of the history event of a change from before to
+// after, in insertEvent's order; ok is false when the change leaves alone what the
+// history shows, and then there is no event. The time is the booking's new
+// UpdatedAt, or now when the change left it alone.
+func eventValues(args []any, before, after booking.Booking) (_ []any, ok bool) {
 	if before.State == after.State && before.CompletionDate == after.CompletionDate &&
 		before.Message == after.Message && before.CleanupPending == after.CleanupPending {
-		return nil
+		return args, false
 	}
 	at := after.UpdatedAt
 	if at.Equal(before.UpdatedAt) {
 		at = time.Now()
 	}
-	_, err := s.in(tx).ExecContext(ctx, `INSERT INTO booking_events (booking_id, at, from_state, to_state, message,
-		completion_date, cleanup_pending) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		after.ID, millis(at), string(before.State), string(after.State), after.Message, after.CompletionDate, after.CleanupPending)
-	return mapErr(err, "record booking event")
+	return append(args, after.ID, millis(at), string(before.State), string(after.State), after.Message,
+		after.CompletionDate, after.CleanupPending), true
 }
 
 // BookingEvents returns the recorded changes of a booking, oldest first.
