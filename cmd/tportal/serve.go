@@ -242,6 +242,7 @@ func runPortal(ctx context.Context, c serveConfig, stderr io.Writer, ready func(
 		return err
 	}
 	slog.SetDefault(logger)
+	logger.Debug("garbage collector", "gogc", setServingGC())
 	p, err := openPortal(ctx, c, logger)
 	if err != nil {
 		return err
