@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
@@ -78,10 +79,11 @@ func OpenSQLite(path string) (*sql.DB, error) {
 	// WAL lets readers run beside the writer; _txlock=immediate takes the write lock
 	// when a transaction begins, so read-modify-write transactions serialise instead of
 	// failing to upgrade their lock; busy_timeout waits for it rather than erroring.
+	// busy_timeout comes first so that the pragmas after it wait for a lock too.
 	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
@@ -90,5 +92,32 @@ func OpenSQLite(path string) (*sql.DB, error) {
 	}
 	db.SetMaxOpenConns(SQLitePoolSize)
 	db.SetMaxIdleConns(SQLitePoolSize)
-	return db, db.Ping()
+	if err := pingSQLite(db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// pingSQLite opens the first connection, which switches a new file to WAL. Processes
+// starting together on one new file each take the write lock for that switch from
+// under a read lock, and SQLite answers one of two such upgraders SQLITE_BUSY at once
+// rather than let both wait for each other (the busy handler is not called), so the
+// first connection is retried for as long as busy_timeout would have waited.
+func pingSQLite(db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		err := db.Ping()
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(wait)
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY or one of its extended codes, which share
+// its low byte.
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }

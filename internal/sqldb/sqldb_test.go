@@ -3,7 +3,10 @@ package sqldb_test
 import (
 	"database/sql"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/tportal/tportal/internal/errs"
@@ -43,6 +46,38 @@ func TestRedact(t *testing.T) {
 	for _, tc := range tests {
 		if got := sqldb.Redact(tc.in); got != tc.want || strings.Contains(got, "s3cret") {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestOpenSQLiteTogether: instances started together open one new database file at
+// the same moment. Each switches the file to WAL, which takes the write lock from
+// under a read lock; SQLite answers one of two such upgraders SQLITE_BUSY at once,
+// without waiting, as both waiting would deadlock (TestSignInSlowDownSharedByInstances
+// saw "database is locked" from a starting serve). OpenSQLite must still open.
+func TestOpenSQLiteTogether(t *testing.T) {
+	for round := range 30 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("together-%d.db", round))
+		var wg sync.WaitGroup
+		errc := make(chan error, 4)
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				db, err := sqldb.OpenSQLite(path)
+				if err == nil {
+					_, err = db.Exec(`CREATE TABLE IF NOT EXISTS t (x INTEGER)`)
+					db.Close()
+				}
+				errc <- err
+			}()
+		}
+		wg.Wait()
+		close(errc)
+		for err := range errc {
+			if err != nil {
+				t.Fatalf("round %d: OpenSQLite by one of 4 openers at once: %v", round, err)
+			}
 		}
 	}
 }
