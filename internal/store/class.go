@@ -103,7 +103,7 @@ func (s *DB) Classes(ctx context.Context, courseID int64) ([]catalog.Class, erro
 // each its own statement, instead of BEGIN, a locking read, the UPDATE and COMMIT:
 // half the round trips, and no row lock to write (issue 11). SQLite keeps the
 // transaction: it runs in-process, so a BEGIN costs no round trip, its writes queue
-// in one place (s.writers), and the wider WHERE would only add work.
+// in one place (the group commit, groupcommit.go), and the wider WHERE would only add work.
 func (s *DB) ModifyClass(ctx context.Context, courseID int64, externalID string, fn func(*catalog.Class) error,
 	then func(context.Context, catalog.Class) error) (catalog.Class, error) {
 	if then == nil && s.dialect.name == "postgres" && s.joined(ctx) == nil {
