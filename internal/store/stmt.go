@@ -82,6 +82,19 @@ func (q querier) join(ctx context.Context) querier {
 	return q
 }
 
+// statementContext is the context a statement of q runs with. Inside a SQLite
+// transaction (each one a group commit's, groupcommit.go) a statement is not
+// interrupted when its caller's context ends: SQLite answers an interrupted write by
+// rolling back the whole transaction, the other members' writes with it, and the
+// driver watches every cancellable context with a goroutine of its own, one per
+// statement. A member whose context has ended before its turn still does not run.
+func (q querier) statementContext(ctx context.Context) context.Context {
+	if q.tx != nil && q.s.dialect.name == "sqlite" {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
 func (q querier) raw() interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
@@ -96,6 +109,7 @@ func (q querier) raw() interface {
 // QueryRowContext is sql.DB's, through the statement cache.
 func (q querier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	q = q.join(ctx)
+	ctx = q.statementContext(ctx)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -105,6 +119,7 @@ func (q querier) QueryRowContext(ctx context.Context, query string, args ...any)
 // QueryContext is sql.DB's, through the statement cache.
 func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	q = q.join(ctx)
+	ctx = q.statementContext(ctx)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -114,6 +129,7 @@ func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*
 // ExecContext is sql.DB's, through the statement cache.
 func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	q = q.join(ctx)
+	ctx = q.statementContext(ctx)
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
