@@ -34,13 +34,15 @@ import (
 //     parallel, and a member's callees join the transaction through withTx as before.
 //
 // SQLite rolls back the entire transaction, every savepoint with it, when a write
-// statement is interrupted: the driver interrupts a statement whose context is
-// cancelled, so a client that goes away in the middle of an INSERT undoes its whole
-// group. The members whose fn had succeeded then run fn again in a new group (up to
-// groupReruns times), which is why fn must change nothing but tx and what it rebuilds
-// on every run (the store's fns read their rows in tx and recompute from them). Any
-// other loss of the transaction (a disk error) is every member's error; in no case
-// does a member see success for writes that were not committed.
+// statement is interrupted, and the driver interrupts a statement whose context is
+// cancelled. The store's own statements in a group are therefore run with a context
+// that is never cancelled (querier.statementContext); a statement run on tx directly
+// with a cancellable context could still undo its whole group. The members whose fn
+// had succeeded then run fn again in a new group (up to groupReruns times), which is
+// why fn must change nothing but tx and what it rebuilds on every run (the store's fns
+// read their rows in tx and recompute from them). Any other loss of the transaction
+// (a disk error) is every member's error; in no case does a member see success for
+// writes that were not committed.
 const (
 	groupMaxMembers = 32
 	groupMaxAge     = 2 * time.Millisecond
