@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -46,6 +47,7 @@ type serveConfig struct {
 	smtpURL          string
 	mailFrom         string
 	publicURL        string
+	debugAddr        string // serve only: Go's runtime profiles on a listener of their own
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -219,11 +221,24 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var c serveConfig
 	fs := newFlags("serve", "tportal serve [flags]", stdout)
 	c.register(fs)
+	fs.StringVar(&c.debugAddr, "debug-addr", "", "address of a separate listener serving Go's runtime profiles at /debug/pprof/ (CPU, heap, goroutines); empty: none. Keep it on loopback: profiles show the program's internals")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	debugAddr := ""
+	if c.debugAddr != "" {
+		bound, stop, err := serveDebug(c.debugAddr)
+		if err != nil {
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		defer stop()
+		debugAddr = bound
+	}
 	return runPortal(ctx, c, stderr, func(p *portal, ln net.Listener) error {
 		p.logger.Info("portal listening", "addr", ln.Addr().String(), "db", store.Redact(c.url()), "dialect", p.db.Dialect())
+		if debugAddr != "" {
+			p.logger.Info("runtime profiles listening", "addr", debugAddr, "path", "/debug/pprof/")
+		}
 		if c.smtpURL == "" {
 			p.logger.Info("no --smtp-url: e-mails stay in the outbox, for staff at /staff/outbox")
 		} else {

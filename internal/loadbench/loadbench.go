@@ -44,6 +44,9 @@ type Config struct {
 	IdleTime    time.Duration
 	// Progress receives a line per step; nil discards them.
 	Progress io.Writer
+	// ProfileDir, when set, receives a CPU profile of tportal (from its --debug-addr)
+	// over each attack: SERVER-PATH-rROUND.pprof, for `go tool pprof`.
+	ProfileDir string
 }
 
 // Servers, in the order each round measures them.
@@ -284,7 +287,16 @@ func (r *run) startTportal(ctx context.Context, name string, courses []seedCours
 	if err != nil {
 		return nil, err
 	}
-	p, err := start(r.dir, "tportal-"+name, r.tportal, "serve", "--addr", addr, "--db", db, "--data", data, "--allow-private-urls")
+	args := []string{"serve", "--addr", addr, "--db", db, "--data", data, "--allow-private-urls"}
+	if r.cfg.ProfileDir != "" {
+		debug, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--debug-addr", debug)
+		t.debug = "http://" + debug
+	}
+	p, err := start(r.dir, "tportal-"+name, r.tportal, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -414,8 +426,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 						return nil, fmt.Errorf("%s before %s: %w", t.name, p.name, err)
 					}
 				}
+				profiled := profile(ctx, cfg, t, fmt.Sprintf("%s-%s-r%d.pprof", t.name, p.name, round))
 				m, cpu, err := attack(cfg, t, p)
 				if err != nil {
+					return nil, err
+				}
+				if err := profiled(); err != nil {
 					return nil, err
 				}
 				cfg.progress("round %d/%d %-20s %-8s %8.0f req/s  p50 %v  p99 %v  cpu %v/req  failed %d",
@@ -531,6 +547,46 @@ func attack(cfg Config, t *target, p path) (*Measure, time.Duration, error) {
 		cpu = (after - before) / time.Duration(metrics.Requests)
 	}
 	return m, cpu, nil
+}
+
+// profile starts a CPU profile of t (tportal's --debug-addr) for the length of an
+// attack, written to cfg.ProfileDir/name; wait returns once it is written. Without a
+// profile directory, or for the ceiling, it does nothing.
+func profile(ctx context.Context, cfg Config, t *target, name string) (wait func() error) {
+	if cfg.ProfileDir == "" || t.debug == "" {
+		return func() error { return nil }
+	}
+	seconds := max(1, int(cfg.Duration.Round(time.Second)/time.Second))
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", t.debug, seconds), nil)
+			if err != nil {
+				return err
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return fmt.Errorf("profile %s: %w", name, err)
+			}
+			defer res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("profile %s: HTTP %d", name, res.StatusCode)
+			}
+			if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+				return err
+			}
+			f, err := os.Create(filepath.Join(cfg.ProfileDir, name))
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(f, res.Body); err != nil {
+				f.Close()
+				return fmt.Errorf("profile %s: %w", name, err)
+			}
+			return f.Close()
+		}()
+	}()
+	return func() error { return <-done }
 }
 
 // compareAnswers checks that t answers the measured requests with the ceiling's bytes

@@ -87,6 +87,7 @@ type target struct {
 	addSeq   atomic.Int64     // addClass's next externalId
 	updSeq   atomic.Int64
 	client   *http.Client
+	debug    string // tportal's --debug-addr as http://host:port, when profiling
 }
 
 func (t *target) creds(v url.Values) url.Values {
