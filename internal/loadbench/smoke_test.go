@@ -3,6 +3,7 @@ package loadbench
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +11,7 @@ import (
 
 // TestSmoke runs the whole load benchmark briefly (1 round of 1 s per path at c = 2,
 // and the idle measurement with a few classes over 1 s) so that it cannot rot: both
-// binaries build, seeding works, every path answers with its expected status on every
+// binaries build, seeding works, each attack on tportal is profiled, every path answers with its expected status on every
 // server, tportal's answers are the ceiling's bytes, and the table has every row.
 // PostgreSQL is measured when TPORTAL_TEST_POSTGRES is set.
 func TestSmoke(t *testing.T) {
@@ -20,7 +21,7 @@ func TestSmoke(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cfg := Config{Duration: time.Second, Rounds: 1, Concurrency: 2, Postgres: os.Getenv("TPORTAL_TEST_POSTGRES"),
-		IdleClasses: 20, IdleTime: time.Second}
+		IdleClasses: 20, IdleTime: time.Second, ProfileDir: t.TempDir()}
 	res, err := Run(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +58,12 @@ func TestSmoke(t *testing.T) {
 				t.Errorf("%s on %s: %d of %d requests failed: %v", row.Path, s, m.Failed, m.Requests, m.Errors)
 			case m.Rate <= 0 || m.P50 <= 0:
 				t.Errorf("%s on %s: rate %v, p50 %v: nothing measured", row.Path, s, m.Rate, m.P50)
+			}
+			if s == Ceiling {
+				continue
+			}
+			if fi, err := os.Stat(filepath.Join(cfg.ProfileDir, s+"-"+row.Path+"-r1.pprof")); err != nil || fi.Size() == 0 {
+				t.Errorf("%s on %s: no CPU profile (%v)", row.Path, s, err)
 			}
 		}
 	}
