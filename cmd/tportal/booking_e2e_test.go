@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -132,6 +133,17 @@ func TestTwoPortalsNeverOverbook(t *testing.T) {
 		metrics := getText(t, a+"/metrics")
 		if !strings.Contains(metrics, `tportal_bookings{state="RESERVED"} 10`) {
 			t.Errorf("metrics do not count 10 reserved bookings")
+		}
+		// On SQLite each instance counts the writes of its group commits: each of
+		// its 100 bookings tried to take a seat.
+		if m := regexp.MustCompile(`(?m)^tportal_sqlite_group_commit_writers_total (\d+)$`).FindStringSubmatch(metrics); dialect == "sqlite" {
+			if m == nil {
+				t.Error("metrics have no tportal_sqlite_group_commit_writers_total")
+			} else if n, _ := strconv.Atoi(m[1]); n < 100 {
+				t.Errorf("metrics count %d writes in SQLite group commits, want at least 100", n)
+			}
+		} else if m != nil {
+			t.Errorf("PostgreSQL reports SQLite group commits: %v", m)
 		}
 	})
 }

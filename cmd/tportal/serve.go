@@ -141,6 +141,9 @@ func openPortal(ctx context.Context, c serveConfig, logger *slog.Logger) (*porta
 	}
 	reg := server.NewRegistry()
 	server.RegisterBookingMetrics(reg, db)
+	if db.Dialect() == "sqlite" {
+		server.RegisterGroupCommitMetrics(reg, db)
+	}
 	caller := providercall.BookingCaller{Client: providercall.New(providercall.Options{
 		Timeout:          c.providerTimeout,
 		AllowPrivateURLs: c.allowPrivateURLs,

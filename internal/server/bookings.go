@@ -43,3 +43,25 @@ func (c *bookingCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
 }
+
+// GroupCommitCounter reports the SQLite store's group transactions; *store.DB
+// satisfies it.
+type GroupCommitCounter interface {
+	GroupCommits() (groups, writers uint64)
+}
+
+// RegisterGroupCommitMetrics adds tportal_sqlite_group_commits_total and
+// tportal_sqlite_group_commit_writers_total to reg: their ratio is how many writes
+// shared each commit (docs/operations.md).
+func RegisterGroupCommitMetrics(reg prometheus.Registerer, c GroupCommitCounter) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tportal_sqlite_group_commits_total",
+			Help: "SQLite group transactions ended (committed or lost), each holding one or more writes.",
+		}, func() float64 { g, _ := c.GroupCommits(); return float64(g) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "tportal_sqlite_group_commit_writers_total",
+			Help: "Writes that ran in SQLite group transactions; divided by tportal_sqlite_group_commits_total, the writes per commit.",
+		}, func() float64 { _, w := c.GroupCommits(); return float64(w) }),
+	)
+}

@@ -59,6 +59,15 @@ type groupCommit struct {
 	waiting atomic.Int32  // writers blocked on turn: while there are some, the group stays open
 	open    *group        // the group being filled, nil when none; guarded by turn
 	maxAge  time.Duration // how long a group takes new members; groupMaxAge when zero (tests raise it)
+	// groups and writers count the ended groups and their members, for metrics:
+	// writers / groups is how many writes share a commit.
+	groups, writers atomic.Uint64
+}
+
+// GroupCommits reports how many group transactions have ended (committed or lost)
+// on this SQLite store, and how many writers they held (zero on PostgreSQL).
+func (s *DB) GroupCommits() (groups, writers uint64) {
+	return s.group.groups.Load(), s.group.writers.Load()
 }
 
 func (gc *groupCommit) age() time.Duration {
@@ -130,6 +139,8 @@ func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (rerun boo
 			g.err = mapErr(g.tx.Commit(), "commit")
 		}
 		close(g.done)
+		gc.groups.Add(1)
+		gc.writers.Add(uint64(g.members))
 		gc.turn.Unlock()
 	}
 	if panicked != nil {
