@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tportal/tportal/internal/booking"
@@ -81,7 +82,11 @@ func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.ex
 // count from going below zero whatever a caller's check says. The course's columns
 // come from subqueries, as SQLite's RETURNING may not name the tables of a FROM.
 const takeSeat = `UPDATE classes SET available_seats = available_seats - 1, ever_booked = TRUE
-	WHERE id = $1 AND deleted_at IS NULL AND available_seats > 0
+	WHERE id = $1 AND deleted_at IS NULL AND available_seats > 0` + takenClass
+
+// takenClass is the RETURNING clause of the statements that take seats: the class as
+// scanClass reads it.
+const takenClass = `
 	RETURNING id, course_id, (SELECT external_id FROM courses WHERE courses.id = classes.course_id),
 		(SELECT provider_id FROM courses WHERE courses.id = classes.course_id), external_id, location, available_seats,
 		enrollment_deadline, cancellation_deadline, start_date, start_time, end_date, end_time,
@@ -122,12 +127,14 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 	return err
 }
 
-// createBookingAtOnce is CreateBooking on PostgreSQL: takeSeatAndInsert on its own,
-// a transaction of one statement, then check on the class it returned. The class's
-// row is then locked only while PostgreSQL runs the statement and flushes its commit,
-// not across the client's round trips for check and COMMIT: on a busy machine the
-// client may wait milliseconds to be scheduled, and every booking of the same class
-// waited behind it, which capped bookings of a popular class at ~600/s.
+// createBookingAtOnce is CreateBooking on PostgreSQL: the seat and the insert in one
+// statement on its own, a transaction of one statement, then check on the class it
+// returned. The class's row is then locked only while PostgreSQL runs the statement
+// and flushes its commit, not across the client's round trips for check and COMMIT:
+// on a busy machine the client may wait milliseconds to be scheduled, and every
+// booking of the same class waited behind it, which capped bookings of a popular
+// class at ~600/s. This process's concurrent bookings of one class share one such
+// statement (seatbatch.go), so that they also share the lock's hold and the flush.
 //
 // check rarely fails here, as the booking engine checked the class it read before
 // (ClassToBook); it fails only when the class was cancelled or closed in between.
@@ -140,25 +147,71 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 // A unique violation (a concurrent request with the same idempotency key) fails the
 // whole statement, the seat's update with it, so it needs no undoing.
 func (s *DB) createBookingAtOnce(ctx context.Context, b *booking.Booking, check func(catalog.Class) error) error {
-	c, err := scanClass(withExtra{s.q().QueryRowContext(ctx, takeSeatAndInsert,
-		append([]any{b.ClassID}, bookingInsertValues(*b)...)...), []any{&b.ID}})
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		b.ID = 0
-		return s.noSeatTaken(ctx, s.q(), b.ClassID, check)
-	case err != nil:
-		b.ID = 0
-		return mapErr(err, "take a seat")
+	r := &seatRequest{ctx: ctx, b: b}
+	if s.joined(ctx) != nil {
+		// In a caller's transaction, which a shared statement must not join.
+		r.alone = true
+	} else {
+		s.seats.book(s, r)
 	}
-	c.AvailableSeats++ // check sees the class as it was before this booking's seat
-	if err := check(c); err != nil {
+	if r.alone {
+		r.err = s.takeSeats(ctx, []*seatRequest{r})
+	}
+	if r.err != nil || !r.taken {
+		b.ID = 0
+		if r.err != nil {
+			return r.err
+		}
+		return s.noSeatTaken(ctx, s.q(), b.ClassID, check)
+	}
+	if err := check(r.class); err != nil {
 		if uerr := s.undoBooking(ctx, b.ID); uerr != nil {
 			err = uerr // the booking stays PENDING with its seat, for AbandonStale
 		}
 		b.ID = 0
 		return err
 	}
+	c := r.class
 	b.ClassExternalID, b.CourseID, b.CourseExternalID, b.ProviderID = c.ExternalID, c.CourseID, c.CourseExternalID, c.ProviderID
+	return nil
+}
+
+// takeSeats takes one seat of the class of rs (one class for all) per request and
+// inserts their bookings, all or none, in one statement. For each it sets taken, and
+// when taken its booking's ID and its class as it was before its seat. err is the
+// statement's error, no seat being taken.
+func (s *DB) takeSeats(ctx context.Context, rs []*seatRequest) error {
+	args := make([]any, 0, 2+len(rs)*bookingInsertCount)
+	args = append(args, rs[0].b.ClassID, len(rs))
+	byRef := make(map[string]*seatRequest, len(rs))
+	for _, r := range rs {
+		args = append(args, bookingInsertValues(*r.b)...)
+		byRef[r.b.Reference] = r
+	}
+	rows, err := s.q().QueryContext(ctx, takeSeatsAndInsert(len(rs)), args...)
+	if err != nil {
+		return mapErr(err, "take a seat")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var ref string
+		c, err := scanClass(withExtra{rows, []any{&id, &ref}})
+		if err != nil {
+			return mapErr(err, "take a seat")
+		}
+		if r := byRef[ref]; r != nil {
+			r.class, r.b.ID, r.taken = c, id, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return mapErr(err, "take a seat")
+	}
+	// Each request's check sees the class as it was before its own seat, the seats
+	// going in the order of rs.
+	for i, r := range rs {
+		r.class.AvailableSeats += len(rs) - i
+	}
 	return nil
 }
 
@@ -213,13 +266,25 @@ func bookingInsertValues(b booking.Booking) []any {
 		millis(b.CreatedAt), millis(b.UpdatedAt), sql.NullInt64{Int64: b.CompanyID, Valid: b.CompanyID != 0}}
 }
 
-// takeSeatAndInsert is takeSeat ($1, the class) and the booking's insert ($2 on) in
-// one PostgreSQL statement: the class as takeSeat returns it, and the booking's id.
-// The insert runs only when the seat was taken.
-var takeSeatAndInsert = `WITH c AS (` + takeSeat + `), nb AS (` + insertBooking + `SELECT * FROM (VALUES ` +
-	valueRows(1, bookingInsertCount, 2, "text", "bigint", "text", "text", "text", "text", "text", "text", "text", "text",
-		"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint") +
-	`) v WHERE EXISTS (SELECT 1 FROM c) RETURNING id) SELECT c.*, nb.id FROM c, nb`
+// takeSeatsAndInsert returns the PostgreSQL statement that takes $2 seats of class $1
+// and inserts $2 bookings (their values from $3 on), all or none: the class as it is
+// after, and each booking's id and reference. The texts are made once per count.
+func takeSeatsAndInsert(n int) string {
+	return takeSeatsQueries()[n]
+}
+
+var takeSeatsQueries = sync.OnceValue(func() []string {
+	qs := make([]string, seatBatchMax+1)
+	casts := []string{"text", "bigint", "text", "text", "text", "text", "text", "text", "text", "text",
+		"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint"}
+	for n := 1; n <= seatBatchMax; n++ {
+		qs[n] = `WITH c AS (UPDATE classes SET available_seats = available_seats - $2, ever_booked = TRUE
+			WHERE id = $1 AND deleted_at IS NULL AND available_seats >= $2` + takenClass + `),
+			nb AS (` + insertBooking + `SELECT * FROM (VALUES ` + valueRows(n, bookingInsertCount, 3, casts...) +
+			`) v WHERE EXISTS (SELECT 1 FROM c) RETURNING id, reference) SELECT c.*, nb.id, nb.reference FROM c, nb`
+	}
+	return qs
+})
 
 // BookingByReference implements booking.Store.
 func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Booking, error) {
