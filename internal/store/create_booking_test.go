@@ -2,8 +2,10 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -167,6 +169,147 @@ func TestCreateBookingConcurrent(t *testing.T) {
 		if left, stored := f.seats(), f.stored(); made == 0 || made > seats || stored != made || left != seats-made {
 			t.Errorf("%d made, %d seats left, %d stored; want made in 1..%d, stored = made, left = %d - made",
 				made, left, stored, seats, seats)
+		}
+	})
+}
+
+// lockedClass opens a fixture of a class with seats seats on PostgreSQL and locks its
+// row from another connection, so that bookings queue; unlock releases it.
+func lockedClass(t *testing.T, seats int) (f bookingFixture, unlock func()) {
+	t.Helper()
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		t.Skip("PostgreSQL only; set TPORTAL_TEST_POSTGRES")
+	}
+	ctx := context.Background()
+	url := storetest.URL(t, "postgres")
+	db, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	_, co, _ := seed(t, db)
+	cl := newClass(t, co, "POPULAR")
+	cl.AvailableSeats = seats
+	if err := db.CreateClass(ctx, &cl); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	tx, err := raw.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM classes WHERE id = $1 FOR UPDATE`, cl.ID); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	unlock = func() { once.Do(func() { tx.Rollback() }) }
+	t.Cleanup(unlock)
+	return bookingFixture{t: t, db: db, class: cl}, unlock
+}
+
+// queued waits until f's class has a statement running and want bookings wait behind
+// it, in one batch.
+func (f bookingFixture) queued(want int) {
+	f.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		running, sizes := f.db.SeatBatchesWaiting(f.class.ID)
+		if running && (want == 0 && len(sizes) == 0 || len(sizes) == 1 && sizes[0] == want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("waiting batches %v (running %v), want one of %d", sizes, running, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// bookAll starts n bookings of f's class, the first alone and the others once it
+// waits for the lock, and returns their outcomes once unlock has run.
+func (f bookingFixture) bookAll(n int, key func(i int) string, unlock func()) (seen []int, errors []error) {
+	seen, errors = make([]int, n), make([]error, n)
+	var wg sync.WaitGroup
+	start := func(i int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errors[i] = f.book(context.Background(), fmt.Sprintf("S-%d", i), key(i), func(c catalog.Class) error {
+				seen[i] = c.AvailableSeats
+				return nil
+			})
+		}()
+	}
+	start(0)
+	f.queued(0) // the first one's statement waits for the lock
+	for i := 1; i < n; i++ {
+		start(i)
+	}
+	f.queued(n - 1)
+	unlock()
+	wg.Wait()
+	return seen, errors
+}
+
+// TestCreateBookingShared: bookings of a class arriving while its seat statement runs
+// share the next one, and each one's check sees the class as it was before its own
+// seat.
+func TestCreateBookingShared(t *testing.T) {
+	f, unlock := lockedClass(t, 10)
+	seen, errors := f.bookAll(6, func(int) string { return "" }, unlock)
+	for i, err := range errors {
+		if err != nil {
+			t.Errorf("booking %d: %v", i, err)
+		}
+	}
+	slices.Sort(seen)
+	if want := []int{5, 6, 7, 8, 9, 10}; !slices.Equal(seen, want) {
+		t.Errorf("checks saw %v seats, want %v", seen, want)
+	}
+	if f.seats() != 4 || f.stored() != 6 {
+		t.Errorf("6 bookings left %d seats and %d bookings, want 4 and 6", f.seats(), f.stored())
+	}
+	if running, sizes := f.db.SeatBatchesWaiting(f.class.ID); running || len(sizes) > 0 {
+		t.Errorf("after the bookings: running %v, waiting %v", running, sizes)
+	}
+}
+
+// TestCreateBookingSharedFallsBack: a shared statement that cannot take all its seats,
+// or whose bookings include a taken idempotency key, has each booking run alone.
+func TestCreateBookingSharedFallsBack(t *testing.T) {
+	t.Run("too few seats", func(t *testing.T) {
+		f, unlock := lockedClass(t, 3)
+		_, errors := f.bookAll(5, func(int) string { return "" }, unlock)
+		made := 0
+		for i, err := range errors {
+			switch {
+			case err == nil:
+				made++
+			case !errs.Is(err, errs.Conflict) || errs.MessageOf(err) != `class "POPULAR" has no seats left`:
+				t.Errorf("booking %d: %v", i, err)
+			}
+		}
+		if made != 3 || f.seats() != 0 || f.stored() != 3 {
+			t.Errorf("%d made, %d seats left, %d stored; want 3, 0, 3", made, f.seats(), f.stored())
+		}
+	})
+	t.Run("same key", func(t *testing.T) {
+		f, unlock := lockedClass(t, 10)
+		_, errors := f.bookAll(4, func(i int) string { return fmt.Sprintf("key-%d", min(i, 2)) }, unlock)
+		failed := 0
+		for i, err := range errors {
+			if err != nil {
+				failed++
+				if i < 2 || !errs.Is(err, errs.Conflict) {
+					t.Errorf("booking %d: %v", i, err)
+				}
+			}
+		}
+		if failed != 1 || f.seats() != 7 || f.stored() != 3 {
+			t.Errorf("%d failed, %d seats left, %d stored; want 1, 7, 3", failed, f.seats(), f.stored())
 		}
 	})
 }
