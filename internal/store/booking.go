@@ -76,11 +76,11 @@ type withExtra struct {
 // Scan implements scanner.
 func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
 
-// takeSeat is the statement that takes a seat of a live class and returns the class
-// as it is now, in one round trip that also locks the row (on PostgreSQL; SQLite has
-// one writer anyway) until the commit. The guard on available_seats keeps the
-// count from going below zero whatever a caller's check says. The course's columns
-// come from subqueries, as SQLite's RETURNING may not name the tables of a FROM.
+// takeSeat is SQLite's statement that takes a seat of a live class and returns the
+// class as it is now (PostgreSQL's is takeSeatsAndInsert). The guard on
+// available_seats keeps the count from going below zero whatever a caller's check
+// says. The course's columns come from subqueries, as SQLite's RETURNING may not
+// name the tables of a FROM.
 const takeSeat = `UPDATE classes SET available_seats = available_seats - 1, ever_booked = TRUE
 	WHERE id = $1 AND deleted_at IS NULL AND available_seats > 0` + takenClass
 
@@ -93,14 +93,13 @@ const takenClass = `
 		time_zone, address_line1, address_line2, city, zip_code, country,
 		currency, amount_minor, send_schedule_info, cancelled_at, created_at, updated_at`
 
-// CreateBooking implements booking.Store. Taking the seat is its first statement,
-// which locks the class's row and returns it for check, so the row is locked for
-// the insert and the commit only (the SELECT ... FOR UPDATE before the update was one
-// more round trip under the lock). The booking is inserted after the update, not
-// before: on PostgreSQL its foreign key takes a key-share lock on the class row, and
-// many bookings sharing that lock before updating the row made PostgreSQL build a
-// multixact per booking, which halved the rate. PostgreSQL takes another way,
-// createBookingAtOnce; SQLite's transaction joins the group commit (store.tx).
+// CreateBooking implements booking.Store. On SQLite, taking the seat is the first
+// statement of a transaction (in the group commit, store.tx), which returns the class
+// for check; the booking is inserted after it. PostgreSQL's way is
+// createBookingAtOnce. On both the booking is inserted after the update, not before:
+// on PostgreSQL its foreign key takes a key-share lock on the class row, and many
+// bookings sharing that lock before updating the row made PostgreSQL build a
+// multixact per booking, which halved the rate.
 func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(catalog.Class) error) error {
 	if s.dialect.name == "postgres" {
 		return s.createBookingAtOnce(ctx, b, check)

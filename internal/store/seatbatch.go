@@ -64,6 +64,10 @@ func (sb *seatBatches) book(s *DB, r *seatRequest) {
 	if bt.turn != nil {
 		<-bt.turn
 	}
+	defer func() { // even on a panic, or the class's later bookings would wait for ever
+		sb.next(r.b.ClassID)
+		close(bt.done)
+	}()
 	var run []*seatRequest
 	for _, o := range bt.requests {
 		if err := o.ctx.Err(); err != nil {
@@ -85,8 +89,6 @@ func (sb *seatBatches) book(s *DB, r *seatRequest) {
 			}
 		}
 	}
-	sb.next(r.b.ClassID)
-	close(bt.done)
 }
 
 // join queues r for its class's next statement; lead tells that r runs it.
