@@ -22,9 +22,11 @@ type Store interface {
 	// as every booking needs all three.
 	ClassToBook(ctx context.Context, id int64) (catalog.Class, catalog.Provider, catalog.Course, error)
 	// CreateBooking locks the live class b.ClassID, calls check with it, and if check
-	// passes takes one seat, marks the class as booked and inserts b, all in one
-	// transaction, so concurrent bookings can never take more seats than there are.
-	// It fills b's ID and the class's ids.
+	// passes takes one seat, marks the class as booked and inserts b, so concurrent
+	// bookings can never take more seats than there are; when check fails none of it
+	// stays. A store may take the seat and insert b first and undo both when check
+	// fails: a crash in between leaves b PENDING with its seat and no reserve call
+	// made, which AbandonStale gives up. It fills b's ID and the class's ids.
 	CreateBooking(ctx context.Context, b *Booking, check func(catalog.Class) error) error
 	// BookingByReference returns errs.NotFound for an unknown reference.
 	BookingByReference(ctx context.Context, ref string) (Booking, error)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
@@ -74,62 +76,47 @@ type withExtra struct {
 // Scan implements scanner.
 func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
 
-// takeSeat is the statement that takes a seat of a live class and returns the class
-// as it is now, in one round trip that also locks the row (on PostgreSQL; SQLite has
-// one writer anyway) until the commit. The guard on available_seats keeps the
-// count from going below zero whatever a caller's check says. The course's columns
-// come from subqueries, as SQLite's RETURNING may not name the tables of a FROM.
+// takeSeat is SQLite's statement that takes a seat of a live class and returns the
+// class as it is now (PostgreSQL's is takeSeatsAndInsert). The guard on
+// available_seats keeps the count from going below zero whatever a caller's check
+// says. The course's columns come from subqueries, as SQLite's RETURNING may not
+// name the tables of a FROM.
 const takeSeat = `UPDATE classes SET available_seats = available_seats - 1, ever_booked = TRUE
-	WHERE id = $1 AND deleted_at IS NULL AND available_seats > 0
+	WHERE id = $1 AND deleted_at IS NULL AND available_seats > 0` + takenClass
+
+// takenClass is the RETURNING clause of the statements that take seats: the class as
+// scanClass reads it.
+const takenClass = `
 	RETURNING id, course_id, (SELECT external_id FROM courses WHERE courses.id = classes.course_id),
 		(SELECT provider_id FROM courses WHERE courses.id = classes.course_id), external_id, location, available_seats,
 		enrollment_deadline, cancellation_deadline, start_date, start_time, end_date, end_time,
 		time_zone, address_line1, address_line2, city, zip_code, country,
 		currency, amount_minor, send_schedule_info, cancelled_at, created_at, updated_at`
 
-// CreateBooking implements booking.Store. Taking the seat is its first statement,
-// which locks the class's row and returns it for check, so the row is locked for
-// the insert and the commit only (the SELECT ... FOR UPDATE before the update was one
-// more round trip under the lock). The booking is inserted after the update, not
-// before: on PostgreSQL its foreign key takes a key-share lock on the class row, and
-// many bookings sharing that lock before updating the row made PostgreSQL build a
-// multixact per booking, which halved the rate. On PostgreSQL the update and the
-// insert are one statement (takeSeatAndInsert), so the row is locked for that
-// statement, check and the commit: one round trip less under the lock.
+// CreateBooking implements booking.Store. On SQLite, taking the seat is the first
+// statement of a transaction (in the group commit, store.tx), which returns the class
+// for check; the booking is inserted after it. PostgreSQL's way is
+// createBookingAtOnce. On both the booking is inserted after the update, not before:
+// on PostgreSQL its foreign key takes a key-share lock on the class row, and many
+// bookings sharing that lock before updating the row made PostgreSQL build a
+// multixact per booking, which halved the rate.
 func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(catalog.Class) error) error {
-	pg := s.dialect.name == "postgres"
+	if s.dialect.name == "postgres" {
+		return s.createBookingAtOnce(ctx, b, check)
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var c catalog.Class
-		var err error
-		if pg {
-			c, err = scanClass(withExtra{s.in(tx).QueryRowContext(ctx, takeSeatAndInsert,
-				append([]any{b.ClassID}, bookingInsertValues(*b)...)...), []any{&b.ID}})
-		} else {
-			c, err = scanClass(s.in(tx).QueryRowContext(ctx, takeSeat, b.ClassID))
-		}
+		c, err := scanClass(s.in(tx).QueryRowContext(ctx, takeSeat, b.ClassID))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			// Deleted, or no seat left: the row says which, through check.
-			c, err = scanClass(s.in(tx).QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
-				WHERE cl.id = $1 AND cl.deleted_at IS NULL`+s.lockClause("cl"), b.ClassID))
-			if err != nil {
-				return mapErr(err, "class")
-			}
-			if err := check(c); err != nil {
-				return err
-			}
-			return errs.E(errs.Conflict, "class %q has no seats left", c.ExternalID)
+			return s.noSeatTaken(ctx, s.in(tx), b.ClassID, check)
 		case err != nil:
 			return mapErr(err, "take a seat")
 		}
 		c.AvailableSeats++ // check sees the class as it was before this booking's seat
 		if err := check(c); err != nil {
-			return err // rolls the seat (and on PostgreSQL the booking) back
+			return err // rolls the seat back
 		}
 		b.ClassExternalID, b.CourseID, b.CourseExternalID, b.ProviderID = c.ExternalID, c.CourseID, c.CourseExternalID, c.ProviderID
-		if pg {
-			return nil
-		}
 		err = s.in(tx).QueryRowContext(ctx, insertBookingRow, bookingInsertValues(*b)...).Scan(&b.ID)
 		return mapErr(err, "booking")
 	})
@@ -137,6 +124,124 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 		b.ID = 0
 	}
 	return err
+}
+
+// createBookingAtOnce is CreateBooking on PostgreSQL: the seat and the insert in one
+// statement on its own, a transaction of one statement, then check on the class it
+// returned. The class's row is then locked only while PostgreSQL runs the statement
+// and flushes its commit, not across the client's round trips for check and COMMIT:
+// on a busy machine the client may wait milliseconds to be scheduled, and every
+// booking of the same class waited behind it, which capped bookings of a popular
+// class at ~600/s. This process's concurrent bookings of one class share one such
+// statement (seatbatch.go), so that they also share the lock's hold and the flush.
+//
+// check rarely fails here, as the booking engine checked the class it read before
+// (ClassToBook); it fails only when the class was cancelled or closed in between.
+// Then undoBooking deletes the booking just inserted and gives its seat back. Nothing
+// acted on the booking meanwhile: it is PENDING, no reserve call was made, and a
+// class's cancellation that came first did not see it. A crash (or a failure of
+// undoBooking) between the two leaves a PENDING booking holding a seat with no
+// reserve call made, which a crash between CreateBooking and the reserve call leaves
+// too: AbandonStale gives it up after its PendingDeadline and gives the seat back.
+// A unique violation (a concurrent request with the same idempotency key) fails the
+// whole statement, the seat's update with it, so it needs no undoing.
+func (s *DB) createBookingAtOnce(ctx context.Context, b *booking.Booking, check func(catalog.Class) error) error {
+	r := &seatRequest{ctx: ctx, b: b}
+	if s.joined(ctx) != nil {
+		// In a caller's transaction, which a shared statement must not join.
+		r.alone = true
+	} else {
+		s.seats.book(s, r)
+	}
+	if r.alone {
+		r.err = s.takeSeats(ctx, []*seatRequest{r})
+	}
+	if r.err != nil || !r.taken {
+		b.ID = 0
+		if r.err != nil {
+			return r.err
+		}
+		return s.noSeatTaken(ctx, s.q(), b.ClassID, check)
+	}
+	if err := check(r.class); err != nil {
+		if uerr := s.undoBooking(ctx, b.ID); uerr != nil {
+			err = uerr // the booking stays PENDING with its seat, for AbandonStale
+		}
+		b.ID = 0
+		return err
+	}
+	c := r.class
+	b.ClassExternalID, b.CourseID, b.CourseExternalID, b.ProviderID = c.ExternalID, c.CourseID, c.CourseExternalID, c.ProviderID
+	return nil
+}
+
+// takeSeats takes one seat of the class of rs (one class for all) per request and
+// inserts their bookings, all or none, in one statement. For each it sets taken, and
+// when taken its booking's ID and its class as it was before its seat. err is the
+// statement's error, no seat being taken.
+func (s *DB) takeSeats(ctx context.Context, rs []*seatRequest) error {
+	args := make([]any, 0, 2+len(rs)*bookingInsertCount)
+	args = append(args, rs[0].b.ClassID, len(rs))
+	byRef := make(map[string]*seatRequest, len(rs))
+	for _, r := range rs {
+		args = append(args, bookingInsertValues(*r.b)...)
+		byRef[r.b.Reference] = r
+	}
+	rows, err := s.q().QueryContext(ctx, takeSeatsAndInsert(len(rs)), args...)
+	if err != nil {
+		return mapErr(err, "take a seat")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var ref string
+		c, err := scanClass(withExtra{rows, []any{&id, &ref}})
+		if err != nil {
+			return mapErr(err, "take a seat")
+		}
+		if r := byRef[ref]; r != nil {
+			r.class, r.b.ID, r.taken = c, id, true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return mapErr(err, "take a seat")
+	}
+	// Each request's check sees the class as it was before its own seat, the seats
+	// going in the order of rs.
+	for i, r := range rs {
+		r.class.AvailableSeats += len(rs) - i
+	}
+	return nil
+}
+
+// undoBooking deletes the PENDING booking id that createBookingAtOnce inserted and
+// gives its seat back, in one statement. The class stays marked ever_booked, which
+// only keeps its row when it is deleted. It runs even when ctx was cancelled after
+// the booking was made, so that a client's going away does not leave the seat taken
+// until AbandonStale.
+func (s *DB) undoBooking(ctx context.Context, id int64) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), undoTimeout)
+	defer cancel()
+	_, err := s.q().ExecContext(ctx, `WITH d AS (DELETE FROM bookings WHERE id = $1 AND state = 'PENDING' RETURNING class_id)
+		UPDATE classes SET available_seats = available_seats + 1 WHERE id = (SELECT class_id FROM d)`, id)
+	return mapErr(err, "undo a booking")
+}
+
+// undoTimeout bounds undoBooking, which does not end with its caller's context.
+const undoTimeout = 10 * time.Second
+
+// noSeatTaken explains why takeSeat took no seat of class id: deleted (NotFound),
+// the class's check failing, or else no seat left (Conflict).
+func (s *DB) noSeatTaken(ctx context.Context, q querier, id int64, check func(catalog.Class) error) error {
+	c, err := scanClass(q.QueryRowContext(ctx, `SELECT `+classColumns+classFrom+`
+		WHERE cl.id = $1 AND cl.deleted_at IS NULL`, id))
+	if err != nil {
+		return mapErr(err, "class")
+	}
+	if err := check(c); err != nil {
+		return err
+	}
+	return errs.E(errs.Conflict, "class %q has no seats left", c.ExternalID)
 }
 
 // insertBooking starts the statement that stores a new booking, before its row;
@@ -160,13 +265,25 @@ func bookingInsertValues(b booking.Booking) []any {
 		millis(b.CreatedAt), millis(b.UpdatedAt), sql.NullInt64{Int64: b.CompanyID, Valid: b.CompanyID != 0}}
 }
 
-// takeSeatAndInsert is takeSeat ($1, the class) and the booking's insert ($2 on) in
-// one PostgreSQL statement: the class as takeSeat returns it, and the booking's id.
-// The insert runs only when the seat was taken.
-var takeSeatAndInsert = `WITH c AS (` + takeSeat + `), nb AS (` + insertBooking + `SELECT * FROM (VALUES ` +
-	valueRows(1, bookingInsertCount, 2, "text", "bigint", "text", "text", "text", "text", "text", "text", "text", "text",
-		"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint") +
-	`) v WHERE EXISTS (SELECT 1 FROM c) RETURNING id) SELECT c.*, nb.id FROM c, nb`
+// takeSeatsAndInsert returns the PostgreSQL statement that takes $2 seats of class $1
+// and inserts $2 bookings (their values from $3 on), all or none: the class as it is
+// after, and each booking's id and reference. The texts are made once per count.
+func takeSeatsAndInsert(n int) string {
+	return takeSeatsQueries()[n]
+}
+
+var takeSeatsQueries = sync.OnceValue(func() []string {
+	qs := make([]string, seatBatchMax+1)
+	casts := []string{"text", "bigint", "text", "text", "text", "text", "text", "text", "text", "text",
+		"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint"}
+	for n := 1; n <= seatBatchMax; n++ {
+		qs[n] = `WITH c AS (UPDATE classes SET available_seats = available_seats - $2, ever_booked = TRUE
+			WHERE id = $1 AND deleted_at IS NULL AND available_seats >= $2` + takenClass + `),
+			nb AS (` + insertBooking + `SELECT * FROM (VALUES ` + valueRows(n, bookingInsertCount, 3, casts...) +
+			`) v WHERE EXISTS (SELECT 1 FROM c) RETURNING id, reference) SELECT c.*, nb.id, nb.reference FROM c, nb`
+	}
+	return qs
+})
 
 // BookingByReference implements booking.Store.
 func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Booking, error) {

@@ -54,6 +54,9 @@ type DB struct {
 	// group queues this process's write transactions on SQLite into shared ones
 	// (groupcommit.go).
 	group groupCommit
+	// seats shares PostgreSQL's seat statements among this process's concurrent
+	// bookings of a class (seatbatch.go).
+	seats seatBatches
 }
 
 // Open connects to the database named by dbURL, `sqlite:PATH` or `postgres://…`, and
