@@ -166,9 +166,9 @@ func benchRead(b *testing.B, db *sql.DB, creds url.Values, base, path string) {
 	b.StopTimer()
 	reportRate(b)
 	b.ReportMetric(float64((processCPU()-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
-	if pgBefore != nil {
+	if pgAfter := pgBackendsCPU(b, db); pgBefore != nil && pgAfter != nil {
 		var spent time.Duration
-		for pid, t := range pgBackendsCPU(b, db) {
+		for pid, t := range pgAfter {
 			spent += t - pgBefore[pid] // a backend started during the run had spent nothing
 		}
 		b.ReportMetric(float64(spent.Microseconds())/float64(b.N), "pg-cpu-µs/op")
@@ -195,7 +195,7 @@ func pgBackendsCPU(b *testing.B, db *sql.DB) map[int]time.Duration {
 		}
 		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		if err != nil {
-			return nil
+			return nil // a server on another machine, or a backend that just ended
 		}
 		// Fields after the command name (which may hold spaces): state is the first,
 		// utime and stime the 12th and 13th.
