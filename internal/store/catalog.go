@@ -31,9 +31,17 @@ func (s *DB) CreateProvider(ctx context.Context, p *catalog.Provider) error {
 
 // ProviderByUsername implements catalog.Store.
 func (s *DB) ProviderByUsername(ctx context.Context, username string) (catalog.Provider, error) {
-	p, err := scanProvider(s.q().QueryRowContext(ctx, `SELECT `+providerColumns+` FROM providers WHERE username = $1`, username))
+	var p catalog.Provider
+	var created int64
+	err := s.readRow(ctx, providerByUsernameSQL, []any{username},
+		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion)
+	p.CreatedAt = fromMillis(created)
 	return p, mapErr(err, "provider "+username)
 }
+
+// providerByUsernameSQL is ProviderByUsername's query, which authenticates every API
+// call outside a course (readRow).
+const providerByUsernameSQL = `SELECT ` + providerColumns + ` FROM providers WHERE username = $1`
 
 // ProviderByID implements catalog.Store.
 func (s *DB) ProviderByID(ctx context.Context, id int64) (catalog.Provider, error) {
@@ -156,7 +164,8 @@ var classesVersionSQL = `SELECT ` + classesVersionOf("courses") + ` FROM courses
 // ProviderWithCourse implements auth.CourseLookup: the provider with the username and
 // its course with the external id (nil when the provider has none), in one query, so
 // that an API call on a course pays one round trip for both — and still sees a
-// rotated password or a removed provider at once.
+// rotated password or a removed provider at once. It is on every such call's path,
+// so it runs through readRow.
 func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID string) (catalog.Provider, *catalog.Course, error) {
 	var (
 		p                catalog.Provider
@@ -166,7 +175,7 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 		version          sql.NullInt64
 		ext, name, descr sql.NullString
 	)
-	err := s.q().QueryRowContext(ctx, providerWithCourseSQL, username, externalCourseID).Scan(
+	err := s.readRow(ctx, providerWithCourseSQL, []any{username, externalCourseID},
 		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion,
 		&id, &providerID, &ext, &name, &descr, &courseCreated, &version)
 	if err != nil {
@@ -185,6 +194,6 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 // primary key.
 func (s *DB) ClassesVersion(ctx context.Context, courseID int64) (int64, error) {
 	var v int64
-	err := s.q().QueryRowContext(ctx, classesVersionSQL, courseID).Scan(&v)
+	err := s.readRow(ctx, classesVersionSQL, []any{courseID}, &v)
 	return v, mapErr(err, "course")
 }

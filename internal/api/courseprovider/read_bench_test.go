@@ -1,14 +1,19 @@
 package courseprovider_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/store/storetest"
@@ -31,9 +36,15 @@ func BenchmarkReads(b *testing.B) {
 	// so that the ratios compare runs made under the same load.
 	run := func(path string, ceiling func() string, tportal string) {
 		b.Run(path, func(b *testing.B) {
-			b.Run("ceiling", func(b *testing.B) { benchRead(b, ceilingCreds, ceiling(), "") })
+			b.Run("ceiling", func(b *testing.B) { benchRead(b, nil, ceilingCreds, ceiling(), "") })
 			for _, dialect := range storetest.Dialects() {
-				b.Run(dialect, func(b *testing.B) { benchRead(b, portals[dialect].acme, portals[dialect].base, tportal) })
+				b.Run(dialect, func(b *testing.B) {
+					var pg *sql.DB
+					if dialect == "postgres" {
+						pg = portals[dialect].db.SQL()
+					}
+					benchRead(b, pg, portals[dialect].acme, portals[dialect].base, tportal)
+				})
 			}
 		})
 	}
@@ -138,8 +149,13 @@ func ceilingServer[T any](b *testing.B, body T) string {
 }
 
 // benchRead posts acme's credentials to base+path from parallel keep-alive clients.
-func benchRead(b *testing.B, creds url.Values, base, path string) {
+// Beside the rate, which depends on what else the machine runs, it reports the CPU
+// per request of this process (server and clients, cpu-µs/op) and, when db is a
+// PostgreSQL database, of its server processes (pg-cpu-µs/op).
+func benchRead(b *testing.B, db *sql.DB, creds url.Values, base, path string) {
 	b.ReportAllocs()
+	pgBefore := pgBackendsCPU(b, db)
+	cpuBefore := processCPU()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		c := &http.Client{}
@@ -147,7 +163,51 @@ func benchRead(b *testing.B, creds url.Values, base, path string) {
 			postForm(b, c, base+path, creds)
 		}
 	})
+	b.StopTimer()
 	reportRate(b)
+	b.ReportMetric(float64((processCPU()-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
+	if pgAfter := pgBackendsCPU(b, db); pgBefore != nil && pgAfter != nil {
+		var spent time.Duration
+		for pid, t := range pgAfter {
+			spent += t - pgBefore[pid] // a backend started during the run had spent nothing
+		}
+		b.ReportMetric(float64(spent.Microseconds())/float64(b.N), "pg-cpu-µs/op")
+	}
+}
+
+// pgBackendsCPU is the user and system CPU of each server process connected to db's
+// database, read from /proc (the benchmark's PostgreSQL runs on the same machine),
+// in clock ticks of 10 ms; nil when db is not PostgreSQL or /proc does not show them.
+func pgBackendsCPU(b *testing.B, db *sql.DB) map[int]time.Duration {
+	if db == nil {
+		return nil
+	}
+	rows, err := db.Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[int]time.Duration{}
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return nil // a server on another machine, or a backend that just ended
+		}
+		// Fields after the command name (which may hold spaces): state is the first,
+		// utime and stime the 12th and 13th.
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		out[pid] = time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return out
 }
 
 // BenchmarkMissesAfterWrite measures what 64 concurrent getCourseClasses calls cost
