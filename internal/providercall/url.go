@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Param is one parameter of a call: placed in the URL template where a
@@ -35,13 +37,6 @@ func ExpandURL(template string, params []Param) (string, error) {
 }
 
 func expand(template string, params []Param, appendRest bool) (string, error) {
-	lookup := map[string]int{}
-	for i, p := range params {
-		lookup[strings.ToLower(p.Name)] = i
-		for _, a := range p.Aliases {
-			lookup[strings.ToLower(a)] = i
-		}
-	}
 	placed := make([]bool, len(params))
 
 	hostEnd := authorityEnd(template)
@@ -67,8 +62,8 @@ func expand(template string, params []Param, appendRest bool) (string, error) {
 		if i < hostEnd {
 			return "", fmt.Errorf("providercall: placeholder {%s} is not allowed in the scheme or host of %q", name, template)
 		}
-		idx, ok := lookup[strings.ToLower(name)]
-		if !ok {
+		idx := paramIndex(params, name)
+		if idx < 0 {
 			return "", fmt.Errorf("providercall: unknown placeholder {%s} in %q", name, template)
 		}
 		placed[idx] = true
@@ -110,6 +105,24 @@ func expand(template string, params []Param, appendRest bool) (string, error) {
 	}
 	u.ForceQuery = false
 	return u.String(), nil
+}
+
+// paramIndex returns the index of the parameter a placeholder names, by name or
+// alias in any letter case (the last one when several match), or -1. A linear
+// search: a call has a dozen parameters, and a map of their lowered names was a
+// good share of a booking's CPU in providercall.
+func paramIndex(params []Param, name string) int {
+	for i := len(params) - 1; i >= 0; i-- {
+		if strings.EqualFold(params[i].Name, name) {
+			return i
+		}
+		for _, a := range params[i].Aliases {
+			if strings.EqualFold(a, name) {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 // authorityEnd returns the index where the path starts in an absolute URL
@@ -154,12 +167,76 @@ var secretWords = []string{"password", "passwd", "secret", "token", "signature",
 var secretNames = map[string]bool{"sig": true, "pwd": true, "pw": true, "pass": true}
 
 func isSecretName(name string) bool {
-	n := strings.ToLower(name)
-	if secretNames[n] {
+	if !isASCII(name) {
+		// Unicode lowering can make ASCII of other letters (the Kelvin sign is a
+		// k): the general path, rare.
+		n := strings.ToLower(name)
+		return secretNames[n] || slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(n, w) })
+	}
+	if inLowered(secretNames, name) {
 		return true
 	}
 	for _, w := range secretWords {
-		if strings.Contains(n, w) {
+		if containsLowerASCII(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// isPersonalName reports whether a parameter name is one of personalNames in any
+// letter case.
+func isPersonalName(name string) bool {
+	if !isASCII(name) {
+		return personalNames[strings.ToLower(name)]
+	}
+	return inLowered(personalNames, name)
+}
+
+// inLowered reports whether the lower case of the ASCII name is in m, lowering it
+// in a buffer on the stack: the journal checks every parameter of every call, and
+// strings.ToLower allocated for each.
+func inLowered(m map[string]bool, name string) bool {
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return m[strings.ToLower(name)]
+	}
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return m[string(b)] // no allocation: the compiler looks up without converting
+}
+
+// isASCII reports whether s is all ASCII, where letter case is simple.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// containsLowerASCII reports whether the ASCII s contains the lower-case ASCII word
+// w in any letter case: strings.Contains(strings.ToLower(s), w) without the copy.
+func containsLowerASCII(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		j := 0
+		for ; j < len(w); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == len(w) {
 			return true
 		}
 	}
@@ -198,7 +275,7 @@ func RedactURL(raw string) string {
 			if err != nil {
 				name = k
 			}
-			if hasValue && (isSecretName(name) || personalNames[strings.ToLower(name)]) {
+			if hasValue && (isSecretName(name) || isPersonalName(name)) {
 				parts[i] = k + "=" + redacted
 			}
 		}
