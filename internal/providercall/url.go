@@ -1,6 +1,7 @@
 package providercall
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -166,40 +167,28 @@ var secretWords = []string{"password", "passwd", "secret", "token", "signature",
 // secretNames are short names that would match too much as substrings.
 var secretNames = map[string]bool{"sig": true, "pwd": true, "pw": true, "pass": true}
 
-func isSecretName(name string) bool {
-	if !isASCII(name) {
+// secretWordBytes are secretWords for bytes.Contains.
+var secretWordBytes = func() [][]byte {
+	out := make([][]byte, len(secretWords))
+	for i, w := range secretWords {
+		out[i] = []byte(w)
+	}
+	return out
+}()
+
+// redacts reports whether the value of the parameter with this name is kept out of
+// the journal and the logs: a secret-looking name (secretNames exactly or
+// secretWords anywhere) or a personal one (personalNames), in any letter case. The
+// name is lowered once, in a buffer on the stack: the journal checks every parameter
+// of every call, and lowering a copy per check was a good share of a call's CPU.
+func redacts(name string) bool {
+	var buf [64]byte
+	if len(name) > len(buf) || !isASCII(name) {
 		// Unicode lowering can make ASCII of other letters (the Kelvin sign is a
 		// k): the general path, rare.
 		n := strings.ToLower(name)
-		return secretNames[n] || slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(n, w) })
-	}
-	if inLowered(secretNames, name) {
-		return true
-	}
-	for _, w := range secretWords {
-		if containsLowerASCII(name, w) {
-			return true
-		}
-	}
-	return false
-}
-
-// isPersonalName reports whether a parameter name is one of personalNames in any
-// letter case.
-func isPersonalName(name string) bool {
-	if !isASCII(name) {
-		return personalNames[strings.ToLower(name)]
-	}
-	return inLowered(personalNames, name)
-}
-
-// inLowered reports whether the lower case of the ASCII name is in m, lowering it
-// in a buffer on the stack: the journal checks every parameter of every call, and
-// strings.ToLower allocated for each.
-func inLowered(m map[string]bool, name string) bool {
-	var buf [64]byte
-	if len(name) > len(buf) {
-		return m[strings.ToLower(name)]
+		return secretNames[n] || personalNames[n] ||
+			slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(n, w) })
 	}
 	b := buf[:len(name)]
 	for i := 0; i < len(name); i++ {
@@ -209,7 +198,16 @@ func inLowered(m map[string]bool, name string) bool {
 		}
 		b[i] = c
 	}
-	return m[string(b)] // no allocation: the compiler looks up without converting
+	// Map lookups with string(b) do not allocate.
+	if secretNames[string(b)] || personalNames[string(b)] {
+		return true
+	}
+	for _, w := range secretWordBytes {
+		if bytes.Contains(b, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isASCII reports whether s is all ASCII, where letter case is simple.
@@ -220,27 +218,6 @@ func isASCII(s string) bool {
 		}
 	}
 	return true
-}
-
-// containsLowerASCII reports whether the ASCII s contains the lower-case ASCII word
-// w in any letter case: strings.Contains(strings.ToLower(s), w) without the copy.
-func containsLowerASCII(s, w string) bool {
-	for i := 0; i+len(w) <= len(s); i++ {
-		j := 0
-		for ; j < len(w); j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != w[j] {
-				break
-			}
-		}
-		if j == len(w) {
-			return true
-		}
-	}
-	return false
 }
 
 // personalNames are the reserve parameters that carry a person's data. The journal
@@ -275,7 +252,7 @@ func RedactURL(raw string) string {
 			if err != nil {
 				name = k
 			}
-			if hasValue && (isSecretName(name) || isPersonalName(name)) {
+			if hasValue && redacts(name) {
 				parts[i] = k + "=" + redacted
 			}
 		}
