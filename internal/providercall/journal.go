@@ -20,7 +20,7 @@ func RequestParams(params []Param) string {
 	var sb strings.Builder
 	for _, p := range params {
 		v := p.Value
-		if v != "" && (isSecretName(p.Name) || personalNames[strings.ToLower(p.Name)]) {
+		if v != "" && redacts(p.Name) {
 			v = redacted
 		}
 		sb.WriteString(p.Name)

@@ -1,10 +1,13 @@
 package providercall
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Param is one parameter of a call: placed in the URL template where a
@@ -35,13 +38,6 @@ func ExpandURL(template string, params []Param) (string, error) {
 }
 
 func expand(template string, params []Param, appendRest bool) (string, error) {
-	lookup := map[string]int{}
-	for i, p := range params {
-		lookup[strings.ToLower(p.Name)] = i
-		for _, a := range p.Aliases {
-			lookup[strings.ToLower(a)] = i
-		}
-	}
 	placed := make([]bool, len(params))
 
 	hostEnd := authorityEnd(template)
@@ -67,8 +63,8 @@ func expand(template string, params []Param, appendRest bool) (string, error) {
 		if i < hostEnd {
 			return "", fmt.Errorf("providercall: placeholder {%s} is not allowed in the scheme or host of %q", name, template)
 		}
-		idx, ok := lookup[strings.ToLower(name)]
-		if !ok {
+		idx := paramIndex(params, name)
+		if idx < 0 {
 			return "", fmt.Errorf("providercall: unknown placeholder {%s} in %q", name, template)
 		}
 		placed[idx] = true
@@ -112,6 +108,24 @@ func expand(template string, params []Param, appendRest bool) (string, error) {
 	return u.String(), nil
 }
 
+// paramIndex returns the index of the parameter a placeholder names, by name or
+// alias in any letter case (the last one when several match), or -1. A linear
+// search: a call has a dozen parameters, and a map of their lowered names was a
+// good share of a booking's CPU in providercall.
+func paramIndex(params []Param, name string) int {
+	for i := len(params) - 1; i >= 0; i-- {
+		if strings.EqualFold(params[i].Name, name) {
+			return i
+		}
+		for _, a := range params[i].Aliases {
+			if strings.EqualFold(a, name) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 // authorityEnd returns the index where the path starts in an absolute URL
 // template; placeholders before it would be in the scheme or host.
 func authorityEnd(s string) int {
@@ -153,17 +167,57 @@ var secretWords = []string{"password", "passwd", "secret", "token", "signature",
 // secretNames are short names that would match too much as substrings.
 var secretNames = map[string]bool{"sig": true, "pwd": true, "pw": true, "pass": true}
 
-func isSecretName(name string) bool {
-	n := strings.ToLower(name)
-	if secretNames[n] {
+// secretWordBytes are secretWords for bytes.Contains.
+var secretWordBytes = func() [][]byte {
+	out := make([][]byte, len(secretWords))
+	for i, w := range secretWords {
+		out[i] = []byte(w)
+	}
+	return out
+}()
+
+// redacts reports whether the value of the parameter with this name is kept out of
+// the journal and the logs: a secret-looking name (secretNames exactly or
+// secretWords anywhere) or a personal one (personalNames), in any letter case. The
+// name is lowered once, in a buffer on the stack: the journal checks every parameter
+// of every call, and lowering a copy per check was a good share of a call's CPU.
+func redacts(name string) bool {
+	var buf [64]byte
+	if len(name) > len(buf) || !isASCII(name) {
+		// Unicode lowering can make ASCII of other letters (the Kelvin sign is a
+		// k): the general path, rare.
+		n := strings.ToLower(name)
+		return secretNames[n] || personalNames[n] ||
+			slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(n, w) })
+	}
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	// Map lookups with string(b) do not allocate.
+	if secretNames[string(b)] || personalNames[string(b)] {
 		return true
 	}
-	for _, w := range secretWords {
-		if strings.Contains(n, w) {
+	for _, w := range secretWordBytes {
+		if bytes.Contains(b, w) {
 			return true
 		}
 	}
 	return false
+}
+
+// isASCII reports whether s is all ASCII, where letter case is simple.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // personalNames are the reserve parameters that carry a person's data. The journal
@@ -198,7 +252,7 @@ func RedactURL(raw string) string {
 			if err != nil {
 				name = k
 			}
-			if hasValue && (isSecretName(name) || personalNames[strings.ToLower(name)]) {
+			if hasValue && redacts(name) {
 				parts[i] = k + "=" + redacted
 			}
 		}

@@ -254,3 +254,34 @@ func TestReason(t *testing.T) {
 		t.Errorf("Reason(CallError) = %q", got)
 	}
 }
+
+// TestRedactedNamesAnyCase pins the journal's secret and personal parameter names,
+// lowered on the stack, to the rule as first written: the name lowered
+// (Unicode), then a short secret name or a personal name exactly, or a secret word
+// anywhere.
+func TestRedactedNamesAnyCase(t *testing.T) {
+	want := func(name string) bool {
+		n := strings.ToLower(name)
+		if secretNames[n] || personalNames[n] {
+			return true
+		}
+		for _, w := range secretWords {
+			if strings.Contains(n, w) {
+				return true
+			}
+		}
+		return false
+	}
+	names := []string{"", "sig", "SIG", "Sig", "sigs", "pw", "PW", "pwd", "pass", "Pass", "passes", "apiKey", "API_KEY",
+		"monkey", "KEYS", "k", "ke", "xToken", "TOKEN", "tok", "SessionId", "Authorization", "x-auth", "credentials",
+		"Password1", "passWD", "signatureV2", "secrets", "studentFirstName", "STUDENTEMAILADDRESS", "studentEmail",
+		"enrollerPhoneNumber", "enrollerphonenumberx", "studentBirthDate", "externalCourseClassId", "bookingReference",
+		"\u212Aey", "api\u212Aey", "to\u212Aen", "\u212Aeys", "ſig", "paſſ", "STUDENT\u212A", "ÅseKey", "åse",
+		strings.Repeat("a", 64) + "key", strings.Repeat("A", 63) + "KEY", strings.Repeat("x", 70),
+		"student" + strings.Repeat("first", 12) + "name"}
+	for _, name := range names {
+		if got := redacts(name); got != want(name) {
+			t.Errorf("%q: redacted %v, want %v", name, got, want(name))
+		}
+	}
+}

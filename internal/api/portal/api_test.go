@@ -931,6 +931,28 @@ func TestDocuments(t *testing.T) {
 				t.Errorf("GET %s: %d, want %d (%s)", tt.path, r.status, tt.status, r.body)
 			}
 		}
+
+		// A booking made a moment ago is answered without reading its documents; a
+		// repeated request answers the booking an earlier one made, which has them.
+		documents := func(r response) int {
+			var got struct {
+				Documents []json.RawMessage `json:"documents"`
+			}
+			if err := json.Unmarshal(r.body, &got); err != nil || got.Documents == nil {
+				t.Fatalf("booking = %d %s (%v)", r.status, r.body, err)
+			}
+			return len(got.Documents)
+		}
+		first := e.doKey("doc-1", bookBody(class.ID))
+		if n := documents(first); first.status != 201 || n != 0 {
+			t.Fatalf("new booking = %d with %d documents", first.status, n)
+		}
+		if _, err := e.bookings.AddDocument(context.Background(), e.acme, first.str(t, "bookingReference"), "", "c.pdf", pdf); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.doKey("doc-1", bookBody(class.ID)); r.status != 201 || documents(r) != 1 {
+			t.Errorf("repeated request = %d %s, want its booking's document", r.status, r.body)
+		}
 	})
 }
 

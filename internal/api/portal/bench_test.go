@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +19,9 @@ import (
 
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/mail"
 	"github.com/tportal/tportal/internal/providercall"
+	"github.com/tportal/tportal/internal/server"
 	"github.com/tportal/tportal/internal/store/storetest"
 )
 
@@ -64,12 +67,19 @@ func BenchmarkBookThroughAPI(b *testing.B) {
 			}
 			provider.Start()
 			defer provider.Close()
-			// As `tportal serve` wires it: every call is written to the journal, and
-			// the default timeout, as a loaded machine can take longer than the
-			// tests' 300 ms.
+			// As `tportal serve` wires it (cmd/tportal openPortal): every call is
+			// written to the journal and counted, with the default timeout, as a
+			// loaded machine can take longer than the tests' 300 ms; every reserved
+			// booking's confirmation mails, with their calendar invitation, are
+			// composed and written to the outbox (serve without --smtp-url, as
+			// cmd/loadbench runs it).
+			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 			e.bookings.Caller = providercall.BookingCaller{Client: providercall.New(providercall.Options{
 				AllowPrivateURLs: true, Timeout: providercall.DefaultTimeout, Journal: e.db,
+				Metrics: providercall.NewMetrics(server.NewRegistry()), Logger: logger,
 			})}
+			e.bookings.Logger, e.bookings.CallTimeout = logger, providercall.DefaultTimeout
+			e.bookings.Mail = &mail.Composer{}
 			reserve := provider.URL + "/reserve"
 			if _, err := e.cat.ChangeProvider(context.Background(), "acme", catalog.ProviderChange{ReserveURL: &reserve}); err != nil {
 				b.Fatal(err)
