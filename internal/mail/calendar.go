@@ -1,10 +1,8 @@
 package mail
 
 import (
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	ics "github.com/arran4/golang-ical"
 
@@ -43,163 +41,44 @@ func UID(ref string) string { return ref + "@tportal" }
 // Calendar is the iCalendar text of one booked class: its start and end in the class's
 // local time with its IANA time zone (TZID), or whole days when the class has no
 // times; cancelled when the method is CANCEL or the booking or class is cancelled.
-//
-// It is written directly, as github.com/arran4/golang-ical v0.3.4 serializes the same
-// calendar (property order, escaping, line folding, "\n" line ends), which a test
-// holds it to byte for byte: building the library's calendar took ~40 allocations
-// and was most of a booking confirmation's CPU.
 func Calendar(e CalendarEntry) string {
 	b, c := e.Booking, e.Class
-	w := calendarWriter{}
-	w.out.Grow(1024)
-	w.line("BEGIN:VCALENDAR")
-	w.text("VERSION", "2.0")
-	w.text("PRODID", "-//tportal//Golang ICS Library")
-	w.text("METHOD", string(e.Method))
-	w.line("BEGIN:VEVENT")
-	w.text("UID", UID(b.Reference))
-	w.prop("DTSTAMP", "", e.Stamp.UTC().Format("20060102T150405Z"))
+	cal := ics.NewCalendarFor("tportal")
+	cal.SetMethod(e.Method)
+	ev := cal.AddEvent(UID(b.Reference))
+	ev.SetDtStampTime(e.Stamp)
 	if e.Sequence > 0 {
-		w.prop("SEQUENCE", "", strconv.Itoa(e.Sequence))
+		ev.SetSequence(e.Sequence)
 	}
 	loc := c.Zone()
 	const local = "20060102T150405"
 	if c.StartTime != nil {
-		tzid := ";TZID=" + paramValue(c.TimeZone)
-		w.prop("DTSTART", tzid, c.StartDate.At(*c.StartTime, loc).Format(local))
+		ev.SetProperty(ics.ComponentPropertyDtStart, c.StartDate.At(*c.StartTime, loc).Format(local), ics.WithTZID(c.TimeZone))
 		end := catalog.TimeOfDay{Hour: 23, Minute: 59}
 		if c.EndTime != nil {
 			end = *c.EndTime
 		}
-		w.prop("DTEND", tzid, c.EndDate.At(end, loc).Format(local))
+		ev.SetProperty(ics.ComponentPropertyDtEnd, c.EndDate.At(end, loc).Format(local), ics.WithTZID(c.TimeZone))
 	} else {
-		const date = "20060102"
-		w.prop("DTSTART", ";VALUE=DATE", c.StartDate.At(catalog.TimeOfDay{}, loc).Format(date))
-		w.prop("DTEND", ";VALUE=DATE", c.EndDate.At(catalog.TimeOfDay{}, loc).AddDate(0, 0, 1).Format(date)) // DTEND is exclusive
+		ev.SetAllDayStartAt(c.StartDate.At(catalog.TimeOfDay{}, loc))
+		ev.SetAllDayEndAt(c.EndDate.At(catalog.TimeOfDay{}, loc).AddDate(0, 0, 1)) // DTEND is exclusive
 	}
-	w.text("SUMMARY", e.Course.Name)
-	w.text("LOCATION", Place(c))
-	w.text("DESCRIPTION", "Booking "+b.Reference+" for "+b.Student.FirstName+" "+b.Student.LastName+
-		" with "+e.Provider.Name+". Class "+c.ExternalID+".")
+	ev.SetSummary(e.Course.Name)
+	ev.SetLocation(Place(c))
+	ev.SetDescription("Booking " + b.Reference + " for " + b.Student.FirstName + " " + b.Student.LastName +
+		" with " + e.Provider.Name + ". Class " + c.ExternalID + ".")
 	if e.Organizer != "" {
-		w.prop("ORGANIZER", ";CN=Trainingportal", "mailto:"+e.Organizer)
+		ev.SetOrganizer("mailto:"+e.Organizer, ics.WithCN("Trainingportal"))
 	}
 	if e.Attendee != "" {
-		w.prop("ATTENDEE", ";CN="+paramValue(e.AttendeeName)+";ROLE=REQ-PARTICIPANT;RSVP=false", "mailto:"+e.Attendee)
+		ev.AddAttendee("mailto:"+e.Attendee, ics.WithCN(e.AttendeeName), ics.ParticipationRoleReqParticipant, ics.WithRSVP(false))
 	}
 	if e.Method == Cancel || b.State == booking.Cancelled || c.Cancelled() {
-		w.text("STATUS", string(ics.ObjectStatusCancelled))
+		ev.SetStatus(ics.ObjectStatusCancelled)
 	} else {
-		w.text("STATUS", string(ics.ObjectStatusConfirmed))
+		ev.SetStatus(ics.ObjectStatusConfirmed)
 	}
-	w.line("END:VEVENT")
-	w.line("END:VCALENDAR")
-	return w.out.String()
-}
-
-// calendarWriter writes iCalendar content lines.
-type calendarWriter struct {
-	out     strings.Builder
-	scratch []byte // the content line being written, before folding
-}
-
-// maxLine is the longest line in octets (RFC 5545 3.1).
-const maxLine = 75
-
-func (w *calendarWriter) line(s string) {
-	w.out.WriteString(s)
-	w.out.WriteByte('\n')
-}
-
-// text writes a property of type TEXT, its value escaped.
-func (w *calendarWriter) text(name, value string) {
-	l := append(w.scratch[:0], name...)
-	l = append(l, ':')
-	for i := 0; i < len(value); i++ {
-		switch c := value[i]; c {
-		case '\\', ';', ',':
-			l = append(l, '\\', c)
-		case '\n':
-			l = append(l, '\\', 'n')
-		default:
-			l = append(l, c)
-		}
-	}
-	w.scratch = l
-	w.fold(l)
-}
-
-// prop writes a property whose value needs no escaping; params is its parameters,
-// each ";NAME=value", in the order of their names.
-func (w *calendarWriter) prop(name, params, value string) {
-	l := append(w.scratch[:0], name...)
-	l = append(l, params...)
-	l = append(l, ':')
-	l = append(l, value...)
-	w.scratch = l
-	w.fold(l)
-}
-
-// fold writes a content line, folded as golang-ical folds it: at most maxLine octets
-// on the first line and maxLine-1 after each continuation's leading space, cut
-// before the last space or '<', or after the last '>', that fits.
-func (w *calendarWriter) fold(l []byte) {
-	if len(l) > maxLine {
-		first := foldCut(maxLine, l)
-		w.out.Write(l[:first])
-		w.out.WriteByte('\n')
-		l = l[first:]
-		for len(l) > maxLine-1 {
-			n := foldCut(maxLine-1, l)
-			w.out.WriteByte(' ')
-			w.out.Write(l[:n])
-			w.out.WriteByte('\n')
-			l = l[n:]
-		}
-		w.out.WriteByte(' ')
-	}
-	w.out.Write(l)
-	w.out.WriteByte('\n')
-}
-
-// foldCut is how many bytes of s the line that holds at most max of them takes.
-func foldCut(max int, s []byte) int {
-	length, boundary := 0, -1
-	var last rune
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRune(s[i:])
-		if r == ' ' || r == '<' || last == '>' {
-			boundary = i
-		}
-		last = r
-		// As golang-ical counts it: an invalid byte as the 3 of U+FFFD.
-		n := length + utf8.RuneLen(r)
-		if n > max {
-			break
-		}
-		length = n
-		i += size
-	}
-	if boundary > 0 {
-		return boundary
-	}
-	return length
-}
-
-// paramValue is a parameter value escaped as golang-ical escapes an unquoted one.
-func paramValue(v string) string {
-	if !strings.ContainsAny(v, ",\";:\\'") {
-		return v
-	}
-	var sb strings.Builder
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case ',', '"', ';', ':', '\\', '\'':
-			sb.WriteByte('\\')
-		}
-		sb.WriteByte(v[i])
-	}
-	return sb.String()
+	return cal.Serialize()
 }
 
 // Place is where a class meets, as one line: its location and address.

@@ -8,8 +8,8 @@
 package mail
 
 import (
+	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -151,33 +151,22 @@ func Sequence(b booking.Booking, now time.Time) int {
 	return max(int(now.Sub(b.CreatedAt)/time.Second), 0)
 }
 
-// body is the plain text of a booking mail to one person, written without fmt (a
-// booking's confirmations are composed on every booking).
+// body is the plain text of a booking mail to one person.
 func (m *Composer) body(to booking.Person, news string, b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider) string {
 	var s strings.Builder
-	s.Grow(512)
-	line := func(label, value string) {
-		s.WriteString(label)
-		s.WriteString(value)
-		s.WriteByte('\n')
-	}
-	s.WriteString("Hello ")
-	s.WriteString(orNone(strings.TrimSpace(to.FirstName + " " + to.LastName)))
-	s.WriteString(",\n\n")
-	s.WriteString(news)
-	s.WriteString("\n\n")
-	line("Course:    ", course.Name)
-	line("Provider:  ", p.Name)
-	line("Class:     ", c.ExternalID)
-	line("When:      ", When(c))
-	line("Where:     ", orNone(Place(c)))
-	line("Student:   ", b.Student.FirstName+" "+b.Student.LastName)
+	fmt.Fprintf(&s, "Hello %s,\n\n%s\n\n", orNone(strings.TrimSpace(to.FirstName+" "+to.LastName)), news)
+	fmt.Fprintf(&s, "Course:    %s\n", course.Name)
+	fmt.Fprintf(&s, "Provider:  %s\n", p.Name)
+	fmt.Fprintf(&s, "Class:     %s\n", c.ExternalID)
+	fmt.Fprintf(&s, "When:      %s\n", When(c))
+	fmt.Fprintf(&s, "Where:     %s\n", orNone(Place(c)))
+	fmt.Fprintf(&s, "Student:   %s %s\n", b.Student.FirstName, b.Student.LastName)
 	if b.Company != "" {
-		line("Company:   ", b.Company)
+		fmt.Fprintf(&s, "Company:   %s\n", b.Company)
 	}
-	line("Booking:   ", b.Reference)
+	fmt.Fprintf(&s, "Booking:   %s\n", b.Reference)
 	if m.PublicURL != "" && to.Email == b.Enroller.Email {
-		line("\nSee the booking: ", strings.TrimRight(m.PublicURL, "/")+"/bookings/"+b.Reference)
+		fmt.Fprintf(&s, "\nSee the booking: %s/bookings/%s\n", strings.TrimRight(m.PublicURL, "/"), b.Reference)
 	}
 	s.WriteString("\n-- \nTrainingportal\n")
 	return s.String()
@@ -190,21 +179,13 @@ func When(c catalog.Class) string {
 		if t == nil {
 			return d.String()
 		}
-		return d.String() + " " + twoDigits(t.Hour) + ":" + twoDigits(t.Minute)
+		return fmt.Sprintf("%s %02d:%02d", d, t.Hour, t.Minute)
 	}
 	s := at(c.StartDate, c.StartTime)
 	if end := at(c.EndDate, c.EndTime); end != s {
 		s += " – " + end
 	}
 	return s + " (" + c.TimeZone + ")"
-}
-
-// twoDigits is n as fmt's %02d writes it.
-func twoDigits(n int) string {
-	if 0 <= n && n < 10 {
-		return "0" + strconv.Itoa(n)
-	}
-	return strconv.Itoa(n)
 }
 
 func orNone(s string) string {
