@@ -146,10 +146,13 @@ func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (rerun boo
 	if panicked != nil {
 		panic(panicked)
 	}
-	if err != nil {
-		return false, err // this member's writes are not in the transaction: no need to wait
-	}
+	// A failed member waits for the group too: its fn may have failed on another
+	// member's write (a unique key taken in this very transaction), which its caller
+	// may then read, and must find committed (a repeated booking's replay).
 	<-g.done
+	if err != nil {
+		return false, err // this member's writes are not in the transaction
+	}
 	return g.rerun, g.err
 }
 

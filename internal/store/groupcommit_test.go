@@ -162,6 +162,50 @@ func TestGroupCommitNobodyReturnsBeforeCommit(t *testing.T) {
 	wg.Wait()
 }
 
+// A member that fails on another member's write (the same unique key) returns only
+// once that write is committed, so that its caller finds it: a repeated booking with
+// an idempotency key replays the first instead of answering "already exists".
+func TestGroupCommitFailedMemberReturnsAfterCommit(t *testing.T) {
+	s := openGroupDB(t)
+	ctx := context.Background()
+	queued := func(n int32) {
+		for deadline := time.Now().Add(10 * time.Second); s.group.waiting.Load() < n && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	var secondReturned atomic.Bool
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	first := make(chan struct{})
+	wg.Go(func() {
+		errs[0] = s.tx(ctx, func(tx *sql.Tx) error {
+			close(first)
+			queued(2) // the second member, then the third, queue behind this one
+			return insert(ctx, tx, "key")
+		})
+	})
+	<-first
+	wg.Go(func() {
+		errs[1] = s.tx(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, "key") })
+		secondReturned.Store(true)
+	})
+	queued(1)
+	wg.Go(func() {
+		errs[2] = s.tx(ctx, func(tx *sql.Tx) error {
+			// The second member has failed, and the group is still open.
+			time.Sleep(20 * time.Millisecond)
+			if secondReturned.Load() {
+				t.Error("the failed member returned before the key it failed on was committed")
+			}
+			return insert(ctx, tx, "third")
+		})
+	})
+	wg.Wait()
+	if errs[0] != nil || errs[1] == nil || errs[2] != nil {
+		t.Fatalf("errors = %v, want the second member alone to fail, on the taken key", errs)
+	}
+}
+
 func TestGroupCommitFailureReachesEveryMember(t *testing.T) {
 	s := openGroupDB(t)
 	ctx := context.Background()
