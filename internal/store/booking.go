@@ -53,7 +53,7 @@ func (s *DB) ClassToBook(ctx context.Context, id int64) (catalog.Class, catalog.
 	var p catalog.Provider
 	var co catalog.Course
 	var pCreated, coCreated int64
-	c, err := scanClass(withExtra{s.q().QueryRowContext(ctx, `SELECT `+classColumns+`,
+	c, err := scanClass(withExtra{s.row(ctx, `SELECT `+classColumns+`,
 			p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
 			co.name, co.description, co.created_at`+classFrom+` JOIN providers p ON p.id = co.provider_id WHERE cl.id = $1`, id),
 		[]any{&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &pCreated, &p.CoursesVersion,

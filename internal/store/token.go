@@ -45,7 +45,7 @@ func (s *DB) CreateCompanyToken(ctx context.Context, name, hash string, expiresA
 
 // TokenByHash implements auth.TokenStore: errs.NotFound for an unknown hash.
 func (s *DB) TokenByHash(ctx context.Context, hash string) (auth.Token, error) {
-	t, err := scanToken(s.q().QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hash))
+	t, err := scanToken(s.row(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hash))
 	return t, mapErr(err, "API token")
 }
 
