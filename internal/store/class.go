@@ -84,7 +84,13 @@ func (s *DB) CreateClass(ctx context.Context, c *catalog.Class) error {
 		c.Address.Line1, c.Address.Line2, c.Address.City, c.Address.ZipCode, c.Address.Country,
 		c.Price.Currency, c.Price.Minor, c.SendScheduleInfo, nullMillis(c.CancelledAt),
 		millis(c.CreatedAt), millis(c.UpdatedAt)).Scan(&c.ID)
-	return mapErr(err, "class "+c.ExternalID)
+	if err != nil {
+		return mapErr(err, "class "+c.ExternalID)
+	}
+	if s.dialect.name == "postgres" {
+		s.classes.put(*c) // see classMemo: a provider often changes what it just added
+	}
+	return nil
 }
 
 // Classes implements catalog.Store.
@@ -101,12 +107,25 @@ func (s *DB) Classes(ctx context.Context, courseID int64) ([]catalog.Class, erro
 // On PostgreSQL, without then there is nothing else to commit with the change, so it
 // is written optimistically (modifyClassOnce): a read and one conditional UPDATE,
 // each its own statement, instead of BEGIN, a locking read, the UPDATE and COMMIT:
-// half the round trips, and no row lock to write (issue 11). SQLite keeps the
-// transaction: it runs in-process, so a BEGIN costs no round trip, its writes queue
-// in one place (the group commit, groupcommit.go), and the wider WHERE would only add work.
+// half the round trips, and no row lock to write (issue 11). It first tries the
+// class as this process last read or wrote it (classMemo), which spares the read as
+// well while nobody else changed the class. SQLite keeps the transaction: it runs
+// in-process, so a BEGIN costs no round trip, its writes queue in one place (the
+// group commit, groupcommit.go), and the wider WHERE would only add work.
 func (s *DB) ModifyClass(ctx context.Context, courseID int64, externalID string, fn func(*catalog.Class) error,
 	then func(context.Context, catalog.Class) error) (catalog.Class, error) {
-	if then == nil && s.dialect.name == "postgres" && s.joined(ctx) == nil {
+	memo := s.dialect.name == "postgres"
+	if then == nil && memo && s.joined(ctx) == nil {
+		if c, ok := s.classes.get(courseID, externalID); ok {
+			// The row as this process last saw it, most often as it still is: then the
+			// read is not needed. Otherwise, and when fn refuses the guess (its error
+			// may not hold for the stored row), read it.
+			c, written, err := s.writeIfUnchanged(ctx, c, fn)
+			if err == nil && written {
+				return c, nil
+			}
+			s.classes.drop(courseID, externalID)
+		}
 		for range optimisticTries {
 			c, written, err := s.modifyClassOnce(ctx, courseID, externalID, fn)
 			if err != nil || written {
@@ -130,6 +149,9 @@ func (s *DB) ModifyClass(ctx context.Context, courseID int64, externalID string,
 		}
 		return then(s.withTx(ctx, tx), c)
 	})
+	if err == nil && memo && c.CourseID == courseID && c.ExternalID == externalID {
+		s.classes.put(c)
+	}
 	return c, err
 }
 
@@ -151,7 +173,15 @@ func (s *DB) modifyClassOnce(ctx context.Context, courseID int64, externalID str
 	if err != nil {
 		return c, false, mapErr(err, "class "+externalID)
 	}
+	return s.writeIfUnchanged(ctx, c, fn)
+}
+
+// writeIfUnchanged lets fn change c, a class as read (or as remembered, classMemo),
+// and writes the change only if the row still holds c's values, in one statement.
+// written is false when it did not; a written class is remembered as stored.
+func (s *DB) writeIfUnchanged(ctx context.Context, c catalog.Class, fn func(*catalog.Class) error) (catalog.Class, bool, error) {
 	read := classReadArgs(&c) // before fn, which may change what c points to
+	id, courseID, externalID := c.ID, c.CourseID, c.ExternalID
 	if err := fn(&c); err != nil {
 		return c, false, err
 	}
@@ -160,6 +190,11 @@ func (s *DB) modifyClassOnce(ctx context.Context, courseID int64, externalID str
 		return c, false, mapErr(err, "update class "+c.ExternalID)
 	}
 	n, _ := res.RowsAffected()
+	// The UPDATE writes neither the class's id nor its keys: were they changed by fn,
+	// c would not be the stored row.
+	if n == 1 && c.ID == id && c.CourseID == courseID && c.ExternalID == externalID {
+		s.classes.put(c)
+	}
 	return c, n == 1, nil
 }
 

@@ -54,6 +54,9 @@ type DB struct {
 	// group queues this process's write transactions on SQLite into shared ones
 	// (groupcommit.go).
 	group groupCommit
+	// classes remembers classes as last read or written, for ModifyClass on
+	// PostgreSQL (classmemo.go).
+	classes classMemo
 }
 
 // Open connects to the database named by dbURL, `sqlite:PATH` or `postgres://…`, and
