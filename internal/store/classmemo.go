@@ -11,9 +11,9 @@ import (
 const classMemoSize = 1024
 
 // classMemo remembers, per class, the row as this process last read or wrote it, so
-// that ModifyClass on PostgreSQL can try its conditional UPDATE (classUnchanged) on
-// the remembered row without reading it first: one round trip instead of two (issue
-// 11). A remembered row is only ever a guess: the UPDATE writes only if the row still
+// that ModifyClass can try its conditional UPDATE (classUnchanged) on the remembered
+// row without reading it first (issue 11): on PostgreSQL one round trip instead of
+// two. A remembered row is only ever a guess: the UPDATE writes only if the row still
 // holds every remembered value, and when anything changed it meanwhile (a booking, the
 // sweep, another instance) the UPDATE writes nothing and ModifyClass reads the row as
 // before. So the memo needs no invalidation to be correct; dropping entries only

@@ -54,8 +54,8 @@ type DB struct {
 	// group queues this process's write transactions on SQLite into shared ones
 	// (groupcommit.go).
 	group groupCommit
-	// classes remembers classes as last read or written, for ModifyClass on
-	// PostgreSQL (classmemo.go).
+	// classes remembers classes as last read or written, for ModifyClass
+	// (classmemo.go).
 	classes classMemo
 }
 
