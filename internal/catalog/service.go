@@ -42,7 +42,9 @@ type Store interface {
 	// error from fn aborts without a change. Unknown is errs.NotFound. then, when not
 	// nil, runs after the write in the same transaction, with a context whose store
 	// calls join it; its error rolls the change back. It is how a class change's mails
-	// reach the outbox in the change's own commit.
+	// reach the outbox in the change's own commit. fn may run more than once, on
+	// versions of the class that turn out to be stale; only the run whose outcome is
+	// written, or whose error is returned, counts.
 	ModifyClass(ctx context.Context, courseID int64, externalID string, fn func(*Class) error,
 		then func(context.Context, Class) error) (Class, error)
 	// DeleteClassIfUnbooked deletes the class if no booking was ever made on it, and

@@ -57,6 +57,9 @@ type DB struct {
 	// seats shares PostgreSQL's seat statements among this process's concurrent
 	// bookings of a class (seatbatch.go).
 	seats seatBatches
+	// classes remembers classes as last read or written, for ModifyClass
+	// (classmemo.go).
+	classes classMemo
 }
 
 // Open connects to the database named by dbURL, `sqlite:PATH` or `postgres://…`, and

@@ -17,7 +17,7 @@ import (
 func ptr(s string) *string { return &s }
 
 // seed stores a provider, a course and one class.
-func seed(t *testing.T, db *store.DB) (catalog.Provider, catalog.Course, catalog.Class) {
+func seed(t testing.TB, db *store.DB) (catalog.Provider, catalog.Course, catalog.Class) {
 	t.Helper()
 	ctx := context.Background()
 	p := catalog.Provider{Name: "Acme", Username: "acme", PasswordHash: "x", CreatedAt: time.Now()}
@@ -35,7 +35,7 @@ func seed(t *testing.T, db *store.DB) (catalog.Provider, catalog.Course, catalog
 	return p, co, cl
 }
 
-func newClass(t *testing.T, co catalog.Course, ext string) catalog.Class {
+func newClass(t testing.TB, co catalog.Course, ext string) catalog.Class {
 	t.Helper()
 	cl, err := catalog.NewClass(co, catalog.ClassFields{
 		ExternalID: ptr(ext), Location: ptr("Oslo"), AvailableSeats: ptr("10"),
