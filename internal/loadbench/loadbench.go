@@ -70,7 +70,10 @@ type Measure struct {
 type Row struct {
 	Path  string
 	Label string
-	By    map[string]*Measure
+	// Rate is the requests per second offered (0: each connection sends its next
+	// request when answered); the share of the ceiling then says nothing.
+	Rate int
+	By   map[string]*Measure
 }
 
 // Idle is tportal's CPU with no requests.
@@ -111,8 +114,13 @@ func (r *Result) Failed() uint64 {
 type path struct {
 	name, label string
 	want        int // the expected status; any other is a failure
-	targeter    func(t *target) vegeta.Targeter
-	before      func(ctx context.Context, t *target) error // run before each attack, not measured
+	// rate, when > 0, offers this many requests per second whatever the answers'
+	// pace (open loop, up to Concurrency at once) instead of a new request per
+	// answer: the latency then shows what a server adds at that load, not its queue
+	// at saturation.
+	rate     int
+	targeter func(t *target) vegeta.Targeter
+	before   func(ctx context.Context, t *target) error // run before each attack, not measured
 }
 
 func formTarget(t *target, p string, form func() url.Values) vegeta.Targeter {
@@ -166,8 +174,22 @@ func paths(start time.Time) []path {
 				return url.Values{"externalId": {seedClassID("UPD", int(i%updClasses))}, "availableSeats": {strconv.FormatInt(i%40, 10)}}
 			})
 		},
-	}, path{
-		name: "bookings", label: "POST /api/v1/bookings (instant provider)", want: 201,
+	}, bookingPath("bookings", "POST /api/v1/bookings (instant provider)", 0),
+		bookingPath("bookingsPaced", fmt.Sprintf("POST /api/v1/bookings, %d/s offered (latency)", pacedBookingRate), pacedBookingRate))
+	return ps
+}
+
+// pacedBookingRate is the bookings per second the bookingsPaced path offers: well below
+// what either database sustains on the reference machine (~1 200–1 800/s), so that its
+// latency is what a booking takes, not the time spent queueing at saturation, where
+// the latency of a closed loop is its concurrency divided by its rate.
+const pacedBookingRate = 200
+
+// bookingPath books the seeded booking class, whose seats are set again before each
+// attack, as fast as answered (rate 0) or at rate per second.
+func bookingPath(name, label string, rate int) path {
+	return path{
+		name: name, label: label, want: 201, rate: rate,
 		before: func(ctx context.Context, t *target) error {
 			_, err := t.post(ctx, "/BOOK/courseClasses/update", url.Values{
 				"externalId": {seedClassID("BOOK", 0)}, "availableSeats": {strconv.Itoa(bookSeats)}})
@@ -182,8 +204,7 @@ func paths(start time.Time) []path {
 				return nil
 			}
 		},
-	})
-	return ps
+	}
 }
 
 func classesLabel(n int) string {
@@ -408,7 +429,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	samples := map[string]map[string][]sample{}
 	for _, p := range ps {
-		row := Row{Path: p.name, Label: p.label, By: map[string]*Measure{}}
+		row := Row{Path: p.name, Label: p.label, Rate: p.rate, By: map[string]*Measure{}}
 		samples[p.name] = map[string][]sample{}
 		for _, t := range targets {
 			row.By[t.name] = &Measure{}
@@ -518,7 +539,11 @@ func attack(cfg Config, t *target, p path) (*Measure, time.Duration, error) {
 	var metrics vegeta.Metrics
 	m := &Measure{}
 	var failed uint64
-	for res := range atk.Attack(p.targeter(t), vegeta.Rate{}, cfg.Duration, p.name) {
+	rate := vegeta.Rate{} // as fast as answered
+	if p.rate > 0 {
+		rate = vegeta.Rate{Freq: p.rate, Per: time.Second}
+	}
+	for res := range atk.Attack(p.targeter(t), rate, cfg.Duration, p.name) {
 		if res.Error != "" || int(res.Code) != p.want {
 			failed++
 			msg := res.Error

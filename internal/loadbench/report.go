@@ -36,7 +36,10 @@ func (r *Result) Write(w io.Writer) {
 			m := row.By[s]
 			if s != Ceiling {
 				pct := "–"
-				if ceil.Rate > 0 {
+				switch {
+				case row.Rate > 0:
+					pct = "paced"
+				case ceil.Rate > 0:
 					pct = fmt.Sprintf("%.1f %%", 100*m.Rate/ceil.Rate)
 				}
 				cells = append(cells, thousands(m.Rate), pct)

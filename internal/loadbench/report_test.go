@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,5 +74,27 @@ func TestProcStats(t *testing.T) {
 	}
 	if m := machine(); m.Cores < 1 || m.LoadBefore == "" {
 		t.Errorf("machine() = %+v", m)
+	}
+}
+
+// TestWritePaced: a row driven at a fixed rate shows no share of the ceiling, which
+// would only compare the offered rate with itself; a row driven as fast as answered
+// shows its share.
+func TestWritePaced(t *testing.T) {
+	m := func(rate float64) *Measure { return &Measure{Rate: rate, P50: time.Millisecond, P99: 2 * time.Millisecond} }
+	r := &Result{
+		Config:  Config{Concurrency: 16, Rounds: 1, Duration: time.Second},
+		Servers: []string{Ceiling, SQLite},
+		Rows: []Row{
+			{Path: "bookings", Label: "closed", By: map[string]*Measure{Ceiling: m(1000), SQLite: m(250)}},
+			{Path: "bookingsPaced", Label: "paced", Rate: 200, By: map[string]*Measure{Ceiling: m(200), SQLite: m(199)}},
+		},
+	}
+	var out strings.Builder
+	r.Write(&out)
+	for _, want := range []string{"| closed | 1 000 | 250 | 25.0 % |", "| paced | 200 | 199 | paced |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table has no %q:\n%s", want, out.String())
+		}
 	}
 }

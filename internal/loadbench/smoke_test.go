@@ -58,6 +58,8 @@ func TestSmoke(t *testing.T) {
 				t.Errorf("%s on %s: %d of %d requests failed: %v", row.Path, s, m.Failed, m.Requests, m.Errors)
 			case m.Rate <= 0 || m.P50 <= 0:
 				t.Errorf("%s on %s: rate %v, p50 %v: nothing measured", row.Path, s, m.Rate, m.P50)
+			case row.Rate > 0 && m.Rate > 1.5*float64(row.Rate):
+				t.Errorf("%s on %s: %.0f req/s where %d/s were offered: not paced", row.Path, s, m.Rate, row.Rate)
 			}
 			if s == Ceiling {
 				continue
