@@ -81,7 +81,9 @@ func TestProcStats(t *testing.T) {
 // would only compare the offered rate with itself; a row driven as fast as answered
 // shows its share.
 func TestWritePaced(t *testing.T) {
-	m := func(rate float64) *Measure { return &Measure{Rate: rate, P50: time.Millisecond, P99: 2 * time.Millisecond} }
+	m := func(rate float64) *Measure {
+		return &Measure{Rate: rate, P50: time.Millisecond, P99: 2 * time.Millisecond}
+	}
 	r := &Result{
 		Config:  Config{Concurrency: 16, Rounds: 1, Duration: time.Second},
 		Servers: []string{Ceiling, SQLite},
