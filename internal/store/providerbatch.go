@@ -57,6 +57,7 @@ type providerAnswer struct {
 // providerBatch is the reads that share a statement.
 type providerBatch struct {
 	keys    []providerKey    // distinct; appended under mu until the batch's turn comes
+	reads   int              // the requests it answers, under mu likewise
 	answers []providerAnswer // by index of keys, set by the batch's leader before done
 	turn    chan struct{}    // closed when the batch may run; nil for one that runs at once
 	done    chan struct{}    // closed once every answer is set
@@ -101,17 +102,19 @@ func (pr *providerReads) join(k providerKey) (b *providerBatch, i int, lead bool
 	}
 	w := pr.waiting
 	if w == nil {
-		pr.waiting = &providerBatch{keys: []providerKey{k}, turn: make(chan struct{}), done: make(chan struct{})}
+		pr.waiting = &providerBatch{keys: []providerKey{k}, reads: 1, turn: make(chan struct{}), done: make(chan struct{})}
 		return pr.waiting, 0, true
 	}
 	for i, o := range w.keys {
 		if o == k {
+			w.reads++
 			return w, i, false
 		}
 	}
 	if len(w.keys) == providerBatchMax {
 		return nil, 0, false
 	}
+	w.reads++
 	w.keys = append(w.keys, k)
 	return w, len(w.keys) - 1, false
 }
@@ -128,17 +131,22 @@ func (pr *providerReads) finish() {
 	pr.running--
 }
 
-// readProviders sets b's answers: a read alone with its own context and one-row
-// statement, several with providersSQL under a context of their own.
+// readProviders sets b's answers: a key alone with its one-row statement, several
+// with providersSQL. A batch that waited for its turn may answer other requests
+// than its leader, so it runs under a context of its own, which no request's end
+// cancels.
 func (s *DB) readProviders(ctx context.Context, b *providerBatch) {
 	b.answers = make([]providerAnswer, len(b.keys))
+	if b.turn != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), providerBatchTimeout)
+		defer cancel()
+	}
 	if len(b.keys) == 1 {
 		a := &b.answers[0]
 		a.p, a.c, a.err = s.readProvider(ctx, b.keys[0])
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), providerBatchTimeout)
-	defer cancel()
 	users := make([]string, len(b.keys))
 	courses := make([]*string, len(b.keys))
 	for i, k := range b.keys {

@@ -182,15 +182,16 @@ func TestProviderReadsSeeEarlierWrites(t *testing.T) {
 	})
 }
 
-// A read whose context ends while it waits for a shared statement returns at once;
-// the statement still answers the others.
+// A read whose context ends while it waits for a shared statement returns at once,
+// and the statement still answers the others, even when it was the statement's
+// leader that left.
 func TestProviderReadsWaiterCancelled(t *testing.T) {
 	sqldbtest.ForEach(t, func(t *testing.T, dialect string) {
 		if dialect != "postgres" {
 			t.Skip("reads are shared on PostgreSQL only")
 		}
 		s := openNative(t, dialect)
-		acme, _ := batchFixture(t, s)
+		acme, courseA := batchFixture(t, s)
 		pr := &s.providerReads
 		// Fill the statements in flight, so that the next reads wait.
 		for range providerReadsRunning {
@@ -199,20 +200,37 @@ func TestProviderReadsWaiterCancelled(t *testing.T) {
 			}
 		}
 		ctx := context.Background()
+		waiting := func(n int) func() bool {
+			return func() bool {
+				pr.mu.Lock()
+				defer pr.mu.Unlock()
+				return pr.waiting != nil && pr.waiting.reads == n
+			}
+		}
+		leaderCtx, cancelLeader := context.WithCancel(ctx)
 		leader := make(chan error, 1)
 		go func() {
-			_, err := s.ProviderByUsername(ctx, "acme")
+			_, _, err := s.ProviderWithCourse(leaderCtx, "acme", "A")
 			leader <- err
 		}()
-		waitFor(t, func() bool { pr.mu.Lock(); defer pr.mu.Unlock(); return pr.waiting != nil })
-		short, cancel := context.WithCancel(ctx)
+		waitFor(t, waiting(1))
+		type answer struct {
+			c   *catalog.Course
+			err error
+		}
+		same := make(chan answer, 1)
+		go func() { // the leader's key: shares its answer
+			_, c, err := s.ProviderWithCourse(ctx, "acme", "A")
+			same <- answer{c, err}
+		}()
+		goneCtx, cancelGone := context.WithCancel(ctx)
 		gone := make(chan error, 1)
 		go func() {
-			_, _, err := s.ProviderWithCourse(short, "acme", "A")
+			_, _, err := s.ProviderWithCourse(goneCtx, "acme", "A")
 			gone <- err
 		}()
-		waitFor(t, func() bool { pr.mu.Lock(); defer pr.mu.Unlock(); return len(pr.waiting.keys) == 2 })
-		cancel()
+		waitFor(t, waiting(3))
+		cancelGone()
 		select {
 		case err := <-gone:
 			if err == nil {
@@ -221,10 +239,12 @@ func TestProviderReadsWaiterCancelled(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("a read cancelled while waiting did not return")
 		}
+		cancelLeader()
 		pr.finish()
 		pr.finish()
-		if err := <-leader; err != nil {
-			t.Errorf("the shared statement's leader: %v", err)
+		<-leader
+		if a := <-same; a.err != nil || a.c == nil || a.c.ID != courseA.ID {
+			t.Errorf("a read sharing a cancelled leader's statement = %+v, %v; want course %d", a.c, a.err, courseA.ID)
 		}
 		if p, err := s.ProviderByUsername(ctx, "acme"); err != nil || p.ID != acme.ID {
 			t.Errorf("a later read = %+v, %v; want acme", p, err)
