@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tportal/tportal/internal/catalog"
+	"github.com/tportal/tportal/internal/errs"
 )
 
 // Shared provider reads for PostgreSQL's course-provider API calls.
@@ -137,6 +138,9 @@ func (pr *providerReads) finish() {
 // cancels.
 func (s *DB) readProviders(ctx context.Context, b *providerBatch) {
 	b.answers = make([]providerAnswer, len(b.keys))
+	for i := range b.answers { // what the others get should this panic
+		b.answers[i].err = errs.E(errs.Internal, "store: the shared read of provider %s did not finish", b.keys[i].username)
+	}
 	if b.turn != nil {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), providerBatchTimeout)
@@ -166,6 +170,7 @@ func (s *DB) readProviders(ctx context.Context, b *providerBatch) {
 		}
 		a := &b.answers[i-1]
 		a.p, a.c = r.result()
+		a.err = nil
 		found[i-1] = true
 		return nil
 	})
