@@ -29,14 +29,11 @@ func (s *DB) CreateProvider(ctx context.Context, p *catalog.Provider) error {
 	return mapErr(err, "provider "+p.Username)
 }
 
-// ProviderByUsername implements catalog.Store.
+// ProviderByUsername implements catalog.Store. On PostgreSQL, outside a
+// transaction, it may share a statement with concurrent reads (providerReads).
 func (s *DB) ProviderByUsername(ctx context.Context, username string) (catalog.Provider, error) {
-	var p catalog.Provider
-	var created int64
-	err := s.readRow(ctx, providerByUsernameSQL, []any{username},
-		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion)
-	p.CreatedAt = fromMillis(created)
-	return p, mapErr(err, "provider "+username)
+	p, _, err := s.providerRead(ctx, providerKey{username: username})
+	return p, err
 }
 
 // providerByUsernameSQL is ProviderByUsername's query, which authenticates every API
@@ -165,28 +162,62 @@ var classesVersionSQL = `SELECT ` + classesVersionOf("courses") + ` FROM courses
 // its course with the external id (nil when the provider has none), in one query, so
 // that an API call on a course pays one round trip for both — and still sees a
 // rotated password or a removed provider at once. It is on every such call's path,
-// so it runs through readRow.
+// so it runs through readRow, or on PostgreSQL outside a transaction may share a
+// statement with concurrent reads (providerReads).
 func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID string) (catalog.Provider, *catalog.Course, error) {
-	var (
-		p                catalog.Provider
-		created          int64
-		id, providerID   sql.NullInt64
-		courseCreated    sql.NullInt64
-		version          sql.NullInt64
-		ext, name, descr sql.NullString
-	)
-	err := s.readRow(ctx, providerWithCourseSQL, []any{username, externalCourseID},
-		&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &created, &p.CoursesVersion,
-		&id, &providerID, &ext, &name, &descr, &courseCreated, &version)
+	return s.providerRead(ctx, providerKey{username: username, course: externalCourseID, withCourse: true})
+}
+
+// providerRead answers k, through providerReads on PostgreSQL outside a transaction.
+func (s *DB) providerRead(ctx context.Context, k providerKey) (catalog.Provider, *catalog.Course, error) {
+	if s.dialect.name == "postgres" && s.joined(ctx) == nil {
+		return s.providerReads.read(ctx, s, k)
+	}
+	return s.readProvider(ctx, k)
+}
+
+// readProvider answers k with a one-row statement of its own (readRow).
+func (s *DB) readProvider(ctx context.Context, k providerKey) (catalog.Provider, *catalog.Course, error) {
+	var r providerRow
+	var err error
+	if k.withCourse {
+		err = s.readRow(ctx, providerWithCourseSQL, []any{k.username, k.course}, r.dest()...)
+	} else {
+		err = s.readRow(ctx, providerByUsernameSQL, []any{k.username}, r.dest()[:9]...)
+	}
 	if err != nil {
-		return catalog.Provider{}, nil, mapErr(err, "provider "+username)
+		return catalog.Provider{}, nil, mapErr(err, "provider "+k.username)
 	}
-	p.CreatedAt = fromMillis(created)
-	if !id.Valid {
-		return p, nil, nil
+	p, c := r.result()
+	return p, c, nil
+}
+
+// providerRow is a provider's columns (providerColumns) and those of a course that
+// may be missing, as the provider reads scan them.
+type providerRow struct {
+	p                catalog.Provider
+	created          int64
+	id, providerID   sql.NullInt64
+	courseCreated    sql.NullInt64
+	version          sql.NullInt64
+	ext, name, descr sql.NullString
+}
+
+// dest is the scan destinations, the provider's nine columns first.
+func (r *providerRow) dest() []any {
+	return []any{&r.p.ID, &r.p.Name, &r.p.Username, &r.p.PasswordHash, &r.p.ReserveURL, &r.p.CancelURL, &r.p.Secret, &r.created, &r.p.CoursesVersion,
+		&r.id, &r.providerID, &r.ext, &r.name, &r.descr, &r.courseCreated, &r.version}
+}
+
+// result is the provider and its course, nil when the row has none.
+func (r *providerRow) result() (catalog.Provider, *catalog.Course) {
+	p := r.p
+	p.CreatedAt = fromMillis(r.created)
+	if !r.id.Valid {
+		return p, nil
 	}
-	return p, &catalog.Course{ID: id.Int64, ProviderID: providerID.Int64, ExternalID: ext.String, Name: name.String,
-		Description: descr.String, CreatedAt: fromMillis(courseCreated.Int64), ClassesVersion: version.Int64}, nil
+	return p, &catalog.Course{ID: r.id.Int64, ProviderID: r.providerID.Int64, ExternalID: r.ext.String, Name: r.name.String,
+		Description: r.descr.String, CreatedAt: fromMillis(r.courseCreated.Int64), ClassesVersion: r.version.Int64}
 }
 
 // ClassesVersion implements catalog.ClassesVersioner: the course's version of its

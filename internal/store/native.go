@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -43,4 +44,27 @@ func (r nativeRow) Scan(dest ...any) error { return r.s.readRow(r.ctx, r.query, 
 // row is QueryRowContext through readRow, for the other reads every booking makes.
 func (s *DB) row(ctx context.Context, query string, args ...any) scanner {
 	return nativeRow{s: s, ctx: ctx, query: query, args: args}
+}
+
+// readRows is readRow for a read of several rows, on PostgreSQL outside a
+// transaction only: each calls each with the rows positioned on it.
+func (s *DB) readRows(ctx context.Context, query string, args []any, each func(pgx.Rows) error) error {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		rows, err := dc.(*stdlib.Conn).Conn().Query(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := each(rows); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
 }

@@ -57,6 +57,9 @@ type DB struct {
 	// seats shares PostgreSQL's seat statements among this process's concurrent
 	// bookings of a class (seatbatch.go).
 	seats seatBatches
+	// providerReads shares PostgreSQL's provider reads among this process's
+	// concurrent API calls (providerbatch.go).
+	providerReads providerReads
 	// classes remembers classes as last read or written, for ModifyClass
 	// (classmemo.go).
 	classes classMemo

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,6 +27,8 @@ import (
 //
 //	TPORTAL_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable \
 //	  go test -run '^$' -bench Reads -benchtime 2s ./internal/api/courseprovider/
+//
+// -args -read-clients 8 runs 8 clients per GOMAXPROCS instead of one.
 func BenchmarkReads(b *testing.B) {
 	sizes := []int{1, 20, 200, 2000}
 	portals := map[string]*portal{}
@@ -65,6 +68,11 @@ func BenchmarkReads(b *testing.B) {
 		}, "/N"+strconv.Itoa(n)+"/courseClasses")
 	}
 }
+
+// readClients is the number of parallel clients per GOMAXPROCS of BenchmarkReads
+// (b.SetParallelism): 8 for the load benchmark's 16 clients on two cores, where
+// concurrent reads share PostgreSQL statements (store/providerbatch.go).
+var readClients = flag.Int("read-clients", 1, "BenchmarkReads: parallel clients per GOMAXPROCS")
 
 var ceilingCreds = url.Values{"username": {"acme"}, "password": {"some-password-here"}}
 
@@ -156,9 +164,13 @@ func benchRead(b *testing.B, db *sql.DB, creds url.Values, base, path string) {
 	b.ReportAllocs()
 	pgBefore := pgBackendsCPU(b, db)
 	cpuBefore := processCPU()
+	b.SetParallelism(*readClients)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		c := &http.Client{}
+		// A transport of its own: the default one keeps two idle connections per
+		// host, and more clients would open new ones all the time.
+		c := &http.Client{Transport: &http.Transport{}}
+		defer c.CloseIdleConnections()
 		for pb.Next() {
 			postForm(b, c, base+path, creds)
 		}
