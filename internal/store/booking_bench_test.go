@@ -38,6 +38,7 @@ func BenchmarkBookingWrites(b *testing.B) {
 			b.SetParallelism(8) // 16 goroutines on 2 cores
 			b.ReportAllocs()
 			cpu := storetest.ProcessCPU()
+			groups, writers := db.GroupCommits()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -68,7 +69,9 @@ func BenchmarkBookingWrites(b *testing.B) {
 			})
 			b.StopTimer()
 			b.ReportMetric(float64((storetest.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+			if g, w := db.GroupCommits(); g > groups {
+				b.ReportMetric(float64(w-writers)/float64(g-groups), "writes/commit") // SQLite's group commit
+			}
 		})
 	}
 }
-
