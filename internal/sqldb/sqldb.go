@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -69,7 +70,11 @@ const SQLitePoolSize = 8
 
 // OpenSQLite opens the SQLite database file at path (creating it and its folder if
 // missing) the way both stores use it, and checks that it answers.
-func OpenSQLite(path string) (*sql.DB, error) {
+func OpenSQLite(path string) (*sql.DB, error) { return openSQLite(path, 0) }
+
+// openSQLite is OpenSQLite; walFrames, when not zero, is the connections'
+// wal_autocheckpoint (SQLite's default is 1000 frames).
+func openSQLite(path string, walFrames int) (*sql.DB, error) {
 	if path == "" {
 		return nil, errors.New("empty path")
 	}
@@ -94,6 +99,9 @@ func OpenSQLite(path string) (*sql.DB, error) {
 	// and at 64 concurrent clients the larger caches made the memory goal's margin
 	// (docs/benchmarks.md, "Peak memory at c = 64").
 	q.Add("_pragma", "cache_size(-1024)")
+	if walFrames != 0 {
+		q.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(walFrames)+")")
+	}
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {

@@ -296,14 +296,19 @@ func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Bookin
 // their statistics say (an OR of the two let PostgreSQL scan the table). The matches
 // are few, so they are sorted here.
 func (s *DB) ProviderBookings(ctx context.Context, providerID int64, ref string) ([]booking.Booking, error) {
-	bs, err := queryAll(ctx, s, "find bookings by reference", `SELECT `+bookingColumns+bookingFrom+`
-		WHERE co.provider_id = $1 AND b.reference = $2
-		UNION ALL SELECT `+bookingColumns+bookingFrom+`
-		WHERE co.provider_id = $1 AND b.provider_reference = $2 AND b.reference <> $2`,
-		[]any{providerID, ref}, scanBooking)
+	bs, err := queryAll(ctx, s, "find bookings by reference", providerBookings, []any{providerID, ref}, scanBooking)
 	slices.SortFunc(bs, func(a, b booking.Booking) int { return cmp.Compare(b.ID, a.ID) })
 	return bs, err
 }
+
+// providerBookings is ProviderBookings' query. The provider reference index holds
+// only non-empty references (migration 00014): the literal condition lets SQLite use
+// it, and an empty reference, which a booking has until its reserve answer, is no
+// provider's reference.
+const providerBookings = `SELECT ` + bookingColumns + bookingFrom + `
+	WHERE co.provider_id = $1 AND b.reference = $2
+	UNION ALL SELECT ` + bookingColumns + bookingFrom + `
+	WHERE co.provider_id = $1 AND b.provider_reference = $2 AND b.provider_reference <> '' AND b.reference <> $2`
 
 // HasPendingBooking implements booking.Store. The state is a literal, not a
 // parameter, so the state index finds the few PENDING bookings directly.

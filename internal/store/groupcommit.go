@@ -137,6 +137,9 @@ func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (rerun boo
 			g.err, g.rerun = lost, err != nil && ctx.Err() != nil
 		} else {
 			g.err = mapErr(g.tx.Commit(), "commit")
+			if g.err == nil {
+				s.checkpoints.Committed() // the WAL grew: checkpoint it, off this turn
+			}
 		}
 		close(g.done)
 		gc.groups.Add(1)

@@ -54,6 +54,9 @@ type DB struct {
 	// group queues this process's write transactions on SQLite into shared ones
 	// (groupcommit.go).
 	group groupCommit
+	// checkpoints runs SQLite's WAL checkpoints off the writers' path, told of
+	// each group's commit; nil on PostgreSQL.
+	checkpoints *sqldb.Checkpointer
 	// seats shares PostgreSQL's seat statements among this process's concurrent
 	// bookings of a class (seatbatch.go).
 	seats seatBatches
@@ -78,9 +81,10 @@ func OpenExisting(ctx context.Context, dbURL string) (*DB, error) { return open(
 
 func open(ctx context.Context, dbURL string, create bool) (*DB, error) {
 	var (
-		db  *sql.DB
-		d   dialect
-		err error
+		db          *sql.DB
+		checkpoints *sqldb.Checkpointer
+		d           dialect
+		err         error
 	)
 	switch {
 	case strings.HasPrefix(dbURL, "sqlite:"):
@@ -90,7 +94,7 @@ func open(ctx context.Context, dbURL string, create bool) (*DB, error) {
 				return nil, errs.E(errs.NotFound, "no database at %s", path)
 			}
 		}
-		db, err = sqldb.OpenSQLite(path)
+		db, checkpoints, err = sqldb.OpenSQLiteCheckpointed(path)
 		d = sqliteDialect
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
 		db, err = sql.Open("pgx", dbURL)
@@ -106,7 +110,7 @@ func open(ctx context.Context, dbURL string, create bool) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", Redact(dbURL), err)
 	}
-	s := &DB{db: db, dialect: d, path: strings.TrimPrefix(dbURL, "sqlite:")}
+	s := &DB{db: db, dialect: d, path: strings.TrimPrefix(dbURL, "sqlite:"), checkpoints: checkpoints}
 	if !create && d.name == "postgres" {
 		if err := s.checkSchema(ctx, dbURL); err != nil {
 			db.Close()
@@ -114,7 +118,7 @@ func open(ctx context.Context, dbURL string, create bool) (*DB, error) {
 		}
 	}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, err
 	}
 	return s, nil
@@ -207,6 +211,9 @@ func (s *DB) Dialect() string { return s.dialect.name }
 
 // Close closes the statements and the connections.
 func (s *DB) Close() error {
+	if s.checkpoints != nil {
+		s.checkpoints.Close()
+	}
 	s.closeStatements()
 	return s.db.Close()
 }

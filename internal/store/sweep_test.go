@@ -14,54 +14,61 @@ import (
 // full scan every 30 s was most of an idle portal's CPU (docs/benchmarks.md).
 func TestSweepUsesItsIndex(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
-		ctx := context.Background()
 		db := storetest.Open(t, dialect)
-		conn, err := db.SQL().Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		q := `SELECT EXISTS (SELECT 1 FROM classes WHERE ` + store.SweepDue + `)`
-		explain := "EXPLAIN QUERY PLAN "
-		if dialect == "postgres" {
-			// An empty table is cheapest to scan; forbid that, so the plan shows
-			// whether the index can serve the query at all.
-			if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
-				t.Fatal(err)
-			}
-			explain = "EXPLAIN "
-		}
-		rows, err := conn.QueryContext(ctx, explain+q, int64(1700000000000))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		cols, _ := rows.Columns()
-		var plan strings.Builder
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatal(err)
-			}
-			for _, v := range vals {
-				if s, ok := v.(string); ok {
-					plan.WriteString(s + " ")
-				} else if b, ok := v.([]byte); ok {
-					plan.Write(b)
-					plan.WriteString(" ")
-				}
-			}
-			plan.WriteString("\n")
-		}
-		if err := rows.Err(); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(plan.String(), "classes_cancelled_live") {
-			t.Errorf("the sweep's look-up does not use classes_cancelled_live:\n%s", plan.String())
+		plan := queryPlan(t, db, `SELECT EXISTS (SELECT 1 FROM classes WHERE `+store.SweepDue+`)`, int64(1700000000000))
+		if !strings.Contains(plan, "classes_cancelled_live") {
+			t.Errorf("the sweep's look-up does not use classes_cancelled_live:\n%s", plan)
 		}
 	})
+}
+
+// queryPlan returns the plan the database of db chooses for q with args, one line per
+// row of EXPLAIN. On PostgreSQL sequential scans are forbidden first: an empty table
+// is cheapest to scan, and the plan should show whether an index can serve q at all.
+func queryPlan(t *testing.T, db *store.DB, q string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.SQL().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	explain := "EXPLAIN QUERY PLAN "
+	if db.Dialect() == "postgres" {
+		if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.ExecContext(ctx, `RESET enable_seqscan`) //nolint:errcheck // the connection is a test's
+		explain = "EXPLAIN "
+	}
+	rows, err := conn.QueryContext(ctx, explain+q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var plan strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			if s, ok := v.(string); ok {
+				plan.WriteString(s + " ")
+			} else if b, ok := v.([]byte); ok {
+				plan.Write(b)
+				plan.WriteString(" ")
+			}
+		}
+		plan.WriteString("\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
 }
