@@ -2,7 +2,9 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
+	"strings"
 )
 
 // servingGCPercent is the garbage collector's target for `tportal serve` when GOGC
@@ -22,4 +24,29 @@ func setServingGC() int {
 	}
 	debug.SetGCPercent(servingGCPercent)
 	return servingGCPercent
+}
+
+// setHeapProfiling turns the runtime's heap profiling off when nothing can read it:
+// tportal serves the heap profile only on the --debug-addr listener. With Go's default
+// rate the runtime records the call stack of one allocation per 512 KiB, each distinct
+// stack in a bucket of its own, looked up in a 1.4 MB hash table; under the load
+// benchmark at 64 clients those took about 2 MiB of the peak RSS for profiles nobody
+// could fetch (docs/benchmarks.md, "Peak memory at c = 64"). GODEBUG=memprofilerate=N
+// is left alone. It reports the rate in effect.
+func setHeapProfiling(served bool) int {
+	if !served && !godebugSets(os.Getenv("GODEBUG"), "memprofilerate") {
+		runtime.MemProfileRate = 0
+	}
+	return runtime.MemProfileRate
+}
+
+// godebugSets reports whether the GODEBUG value godebug (key=value pairs separated by
+// commas) sets key.
+func godebugSets(godebug, key string) bool {
+	for kv := range strings.SplitSeq(godebug, ",") {
+		if k, _, ok := strings.Cut(strings.TrimSpace(kv), "="); ok && k == key {
+			return true
+		}
+	}
+	return false
 }

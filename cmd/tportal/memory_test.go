@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -37,6 +38,36 @@ func TestSetServingGC(t *testing.T) {
 			}
 			if got := debug.SetGCPercent(100); got != tt.want {
 				t.Errorf("GC percent in effect = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSetHeapProfiling(t *testing.T) {
+	defer func(rate int) { runtime.MemProfileRate = rate }(runtime.MemProfileRate)
+	const goDefault = 512 * 1024
+	tests := []struct {
+		name    string
+		served  bool
+		godebug string
+		want    int
+	}{
+		{"no --debug-addr: off", false, "", 0},
+		{"no --debug-addr, other GODEBUG settings: off", false, "gctrace=1,madvdontneed=1", 0},
+		{"--debug-addr: left on", true, "", goDefault},
+		// The runtime reads GODEBUG at start; the test stands in for it by leaving
+		// the rate the variable would have set.
+		{"GODEBUG=memprofilerate: left alone", false, "gctrace=0, memprofilerate=4096", goDefault},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("GODEBUG", tt.godebug)
+			runtime.MemProfileRate = goDefault
+			if got := setHeapProfiling(tt.served); got != tt.want {
+				t.Errorf("setHeapProfiling(%v) = %d, want %d", tt.served, got, tt.want)
+			}
+			if runtime.MemProfileRate != tt.want {
+				t.Errorf("MemProfileRate = %d, want %d", runtime.MemProfileRate, tt.want)
 			}
 		})
 	}

@@ -228,6 +228,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	heapRate := setHeapProfiling(c.debugAddr != "")
 	debugAddr := ""
 	if c.debugAddr != "" {
 		bound, stop, err := serveDebug(c.debugAddr)
@@ -242,6 +243,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if debugAddr != "" {
 			p.logger.Info("runtime profiles listening", "addr", debugAddr, "path", "/debug/pprof/")
 		}
+		p.logger.Debug("heap profiling", "memprofilerate", heapRate)
 		if c.smtpURL == "" {
 			p.logger.Info("no --smtp-url: e-mails stay in the outbox, for staff at /staff/outbox")
 		} else {
