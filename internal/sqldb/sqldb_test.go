@@ -1,10 +1,12 @@
 package sqldb_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -79,5 +81,43 @@ func TestOpenSQLiteTogether(t *testing.T) {
 				t.Fatalf("round %d: OpenSQLite by one of 4 openers at once: %v", round, err)
 			}
 		}
+	}
+}
+
+// The pool's size follows the CPUs, and every connection it opened stays open when
+// idle: reopening one re-reads the schema and re-prepares the statements.
+func TestOpenSQLitePoolSize(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tt := range []struct{ procs, want int }{{1, 4}, {2, 4}, {3, 6}, {8, 16}} {
+		t.Run(fmt.Sprintf("GOMAXPROCS=%d", tt.procs), func(t *testing.T) {
+			runtime.GOMAXPROCS(tt.procs)
+			if got := sqldb.SQLitePoolSize(); got != tt.want {
+				t.Fatalf("SQLitePoolSize() = %d, want %d", got, tt.want)
+			}
+			db, err := sqldb.OpenSQLite(filepath.Join(t.TempDir(), "pool.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if got := db.Stats().MaxOpenConnections; got != tt.want {
+				t.Fatalf("MaxOpenConnections = %d, want %d", got, tt.want)
+			}
+			ctx := context.Background()
+			var conns []*sql.Conn
+			for range tt.want {
+				c, err := db.Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conns = append(conns, c)
+			}
+			for _, c := range conns {
+				c.Close()
+			}
+			if s := db.Stats(); s.OpenConnections != tt.want || s.Idle != tt.want || s.MaxIdleClosed != 0 {
+				t.Fatalf("after %d connections were released: %d open, %d idle, %d closed for the idle limit; want all kept",
+					tt.want, s.OpenConnections, s.Idle, s.MaxIdleClosed)
+			}
+		})
 	}
 }
