@@ -37,7 +37,7 @@ func run() int {
 	// The default is read after parsing, so that -h never prints a URL that may hold a password.
 	fs.StringVar(&cfg.Postgres, "postgres", "", "PostgreSQL server URL on which a fresh database is created and dropped (default $TPORTAL_TEST_POSTGRES; neither skips PostgreSQL)")
 	fs.IntVar(&cfg.IdleClasses, "idle-classes", 100000, "classes stored for the idle measurement (seeded through addClass)")
-	fs.StringVar(&cfg.ProfileDir, "profile", "", "write a CPU profile of tportal over each attack into this folder (SERVER-PATH-rROUND.pprof; read with go tool pprof)")
+	fs.StringVar(&cfg.ProfileDir, "profile", "", "write a CPU profile of tportal over each attack into this folder (SERVER-PATH-rROUND.pprof), and a heap profile when it ends (SERVER-PATH-rROUND.heap.pprof); read with go tool pprof")
 	fs.DurationVar(&cfg.IdleTime, "idle", 0, "measure tportal's idle CPU over this time with -idle-classes classes stored (0: skip; use ≥ 60s, the sweep runs every 30 s)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if err == flag.ErrHelp {

@@ -45,7 +45,8 @@ type Config struct {
 	// Progress receives a line per step; nil discards them.
 	Progress io.Writer
 	// ProfileDir, when set, receives a CPU profile of tportal (from its --debug-addr)
-	// over each attack: SERVER-PATH-rROUND.pprof, for `go tool pprof`.
+	// over each attack, SERVER-PATH-rROUND.pprof, and a heap profile taken when the
+	// attack ends, SERVER-PATH-rROUND.heap.pprof, for `go tool pprof`.
 	ProfileDir string
 }
 
@@ -575,8 +576,10 @@ func attack(cfg Config, t *target, p path) (*Measure, time.Duration, error) {
 }
 
 // profile starts a CPU profile of t (tportal's --debug-addr) for the length of an
-// attack, written to cfg.ProfileDir/name; wait returns once it is written. Without a
-// profile directory, or for the ceiling, it does nothing.
+// attack, written to cfg.ProfileDir/name; wait returns once it is written, with the
+// heap profile taken right after the attack beside it (name with .heap.pprof for
+// .pprof: the memory in use at the last collection, and what the run allocated).
+// Without a profile directory, or for the ceiling, it does nothing.
 func profile(ctx context.Context, cfg Config, t *target, name string) (wait func() error) {
 	if cfg.ProfileDir == "" || t.debug == "" {
 		return func() error { return nil }
@@ -584,34 +587,44 @@ func profile(ctx context.Context, cfg Config, t *target, name string) (wait func
 	seconds := max(1, int(cfg.Duration.Round(time.Second)/time.Second))
 	done := make(chan error, 1)
 	go func() {
-		done <- func() error {
-			req, err := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", t.debug, seconds), nil)
-			if err != nil {
-				return err
-			}
-			res, err := http.DefaultClient.Do(req)
-			if err != nil {
-				return fmt.Errorf("profile %s: %w", name, err)
-			}
-			defer res.Body.Close()
-			if res.StatusCode != http.StatusOK {
-				return fmt.Errorf("profile %s: HTTP %d", name, res.StatusCode)
-			}
-			if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
-				return err
-			}
-			f, err := os.Create(filepath.Join(cfg.ProfileDir, name))
-			if err != nil {
-				return err
-			}
-			if _, err := io.Copy(f, res.Body); err != nil {
-				f.Close()
-				return fmt.Errorf("profile %s: %w", name, err)
-			}
-			return f.Close()
-		}()
+		done <- fetchProfile(ctx, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", t.debug, seconds), filepath.Join(cfg.ProfileDir, name))
 	}()
-	return func() error { return <-done }
+	return func() error {
+		if err := <-done; err != nil {
+			return err
+		}
+		heap := strings.TrimSuffix(name, ".pprof") + ".heap.pprof"
+		return fetchProfile(ctx, t.debug+"/debug/pprof/heap", filepath.Join(cfg.ProfileDir, heap))
+	}
+}
+
+// fetchProfile writes the profile that url answers into the file path, creating its
+// folder if needed.
+func fetchProfile(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", filepath.Base(path), err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile %s: HTTP %d", filepath.Base(path), res.StatusCode)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, res.Body); err != nil {
+		f.Close()
+		return fmt.Errorf("profile %s: %w", filepath.Base(path), err)
+	}
+	return f.Close()
 }
 
 // compareAnswers checks that t answers the measured requests with the ceiling's bytes

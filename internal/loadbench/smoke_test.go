@@ -11,7 +11,7 @@ import (
 
 // TestSmoke runs the whole load benchmark briefly (1 round of 1 s per path at c = 2,
 // and the idle measurement with a few classes over 1 s) so that it cannot rot: both
-// binaries build, seeding works, each attack on tportal is profiled, every path answers with its expected status on every
+// binaries build, seeding works, each attack on tportal is profiled (CPU and heap), every path answers with its expected status on every
 // server, tportal's answers are the ceiling's bytes, and the table has every row.
 // PostgreSQL is measured when TPORTAL_TEST_POSTGRES is set.
 func TestSmoke(t *testing.T) {
@@ -66,6 +66,9 @@ func TestSmoke(t *testing.T) {
 			}
 			if fi, err := os.Stat(filepath.Join(cfg.ProfileDir, s+"-"+row.Path+"-r1.pprof")); err != nil || fi.Size() == 0 {
 				t.Errorf("%s on %s: no CPU profile (%v)", row.Path, s, err)
+			}
+			if fi, err := os.Stat(filepath.Join(cfg.ProfileDir, s+"-"+row.Path+"-r1.heap.pprof")); err != nil || fi.Size() == 0 {
+				t.Errorf("%s on %s: no heap profile (%v)", row.Path, s, err)
 			}
 		}
 	}
