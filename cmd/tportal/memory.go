@@ -30,7 +30,7 @@ func setServingGC() int {
 // tportal serves the heap profile only on the --debug-addr listener. With Go's default
 // rate the runtime records the call stack of one allocation per 512 KiB, each distinct
 // stack in a bucket of its own, looked up in a 1.4 MB hash table; under the load
-// benchmark at 64 clients those took about 2 MiB of the peak RSS for profiles nobody
+// benchmark at 64 clients those took 0.6–0.9 MiB of the peak RSS for profiles nobody
 // could fetch (docs/benchmarks.md, "Peak memory at c = 64"). GODEBUG=memprofilerate=N
 // is left alone. It reports the rate in effect.
 func setHeapProfiling(served bool) int {

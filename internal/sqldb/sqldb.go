@@ -101,7 +101,7 @@ func openSQLite(path string, walFrames int) (*sql.DB, error) {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "temp_store(MEMORY)")
 	// cache_size(-1024): a page cache of 1 MiB per connection instead of SQLite's 2 MiB.
-	// The pool keeps eight connections, the operating system caches the file as well,
+	// The pool keeps several connections, the operating system caches the file as well,
 	// and at 64 concurrent clients the larger caches made the memory goal's margin
 	// (docs/benchmarks.md, "Peak memory at c = 64").
 	q.Add("_pragma", "cache_size(-1024)")
