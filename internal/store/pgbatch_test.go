@@ -227,6 +227,7 @@ func TestPGBatchNotInTransaction(t *testing.T) {
 		t.Error("a write in a caller's transaction waited for a batch")
 		f.release()
 		<-done
+		return
 	}
 	if _, sizes := f.db.PGBatchesWaiting(); len(sizes) > 0 {
 		t.Errorf("batches of %v waiting, want none", sizes)
@@ -234,42 +235,43 @@ func TestPGBatchNotInTransaction(t *testing.T) {
 	f.release()
 }
 
-// TestPGBatchCancelled: a write whose context ends while it waits for its batch
-// returns at once with the context's error and writes nothing; the rest of its batch
-// is written.
+// TestPGBatchCancelled: a write whose context ends before its batch is sent writes
+// nothing and gets its context's error: at once while it waits, or, for the write
+// that sends the batch, when the batch goes; the rest of its batch is written.
 func TestPGBatchCancelled(t *testing.T) {
 	f := newPGBatchFixture(t)
-	ctx := context.Background()
-	gone, cancel := context.WithCancel(ctx)
-	errc := make(chan error, 3)
-	for i, name := range []string{"KEPT1", "GONE", "KEPT2"} {
-		c := ctx
-		if name == "GONE" {
-			c = gone
+	ctx, cancel := context.WithCancel(context.Background())
+	names := []string{"LEADER", "KEPT1", "GONE", "KEPT2"}
+	errc := make(map[string]chan error)
+	for i, name := range names {
+		c := context.Background()
+		if name == "LEADER" || name == "GONE" {
+			c = ctx
 		}
+		errc[name] = make(chan error, 1)
 		go func() {
 			cl := newClass(t, f.course, name)
-			errc <- f.db.CreateClass(c, &cl)
+			errc[name] <- f.db.CreateClass(c, &cl)
 		}()
 		f.queued([]int{i + 1})
 	}
 	cancel()
 	select {
-	case err := <-errc:
+	case err := <-errc["GONE"]:
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("the cancelled write returned %v, want context.Canceled", err)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the cancelled write waited for its batch")
 	}
-	f.queued([]int{2})
+	f.queued([]int{3})
 	f.release()
-	for range 2 {
-		if err := <-errc; err != nil {
-			t.Errorf("a write in the batch: %v", err)
+	for name, want := range map[string]bool{"LEADER": false, "KEPT1": true, "GONE": false, "KEPT2": true} {
+		if name != "GONE" {
+			if err := <-errc[name]; want != (err == nil) || !want && !errors.Is(err, context.Canceled) {
+				t.Errorf("write %s: %v", name, err)
+			}
 		}
-	}
-	for name, want := range map[string]bool{"KEPT1": true, "GONE": false, "KEPT2": true} {
 		if seats, _ := f.seatsOf(name); (seats >= 0) != want {
 			t.Errorf("class %s stored: %v, want %v", name, seats >= 0, want)
 		}
