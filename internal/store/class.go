@@ -237,7 +237,7 @@ func (s *DB) writeIfUnchanged(ctx context.Context, tx *sql.Tx, c catalog.Class, 
 	if err := fn(&c); err != nil {
 		return c, false, err
 	}
-	n, err := s.execClassWrite(ctx, tx, updateClassSQL+classUnchanged, append(classArgs(&c), read...))
+	n, err := s.execClassWrite(ctx, tx, c.ID, updateClassSQL+classUnchanged, append(classArgs(&c), read...))
 	if err != nil {
 		return c, false, mapErr(err, "update class "+c.ExternalID)
 	}
@@ -251,10 +251,10 @@ func (s *DB) writeIfUnchanged(ctx context.Context, tx *sql.Tx, c catalog.Class, 
 
 // execClassWrite runs a write statement in tx, or on PostgreSQL outside a
 // transaction in a batch shared with this process's other such writes (writePG),
-// and returns how many rows it wrote.
-func (s *DB) execClassWrite(ctx context.Context, tx *sql.Tx, query string, args []any) (int64, error) {
+// and returns how many rows it wrote. It writes class id's row.
+func (s *DB) execClassWrite(ctx context.Context, tx *sql.Tx, id int64, query string, args []any) (int64, error) {
 	if s.batchable(ctx, tx) {
-		w := &pgWrite{ctx: ctx, query: query, args: args, read: drainRows}
+		w := &pgWrite{ctx: ctx, query: query, args: args, key: id, read: drainRows}
 		err := s.writePG(w)
 		return w.affected, err
 	}

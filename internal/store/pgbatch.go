@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,10 +29,10 @@ import (
 // The guarantees are those of one statement per caller:
 //   - a caller learns its outcome only once the batch's commit is known, and its
 //     result (rows affected, rows returned) is its own statement's;
-//   - when any statement of a batch fails on the server (say, a duplicate class),
-//     PostgreSQL rolls the whole batch back and each member then runs alone, in its
-//     own goroutine, and gets its own outcome; so is it when the batch could not be
-//     sent at all (pgconn.SafeToRetry);
+//   - when any statement of a batch fails on the server (say, a duplicate class, or
+//     a deadlock with another transaction), PostgreSQL rolls the whole batch back
+//     and each member then runs alone, in its own goroutine, and gets its own
+//     outcome; so is it when the batch could not be sent at all (pgconn.SafeToRetry);
 //   - when the outcome is unknown (the connection broke after sending), every member
 //     gets the error, as a lone statement's caller would: rerunning could write twice;
 //   - a member whose context ends before its batch is sent is dropped and gets its
@@ -41,7 +43,11 @@ import (
 // Statements of one batch run one after another in one transaction, so a later one
 // sees an earlier one's writes: two conditional updates of one class then behave as
 // if run one after the other, the second matching nothing. Their row locks are held
-// until the batch's commit.
+// until the batch's commit, so a batch sends its writes in the order of their lock
+// keys (a class write's class id), which every batch, of any process, follows: two
+// batches updating the same classes wait for each other instead of deadlocking.
+// The callers are concurrent, so any order of their statements is one they could
+// have run in.
 const (
 	pgBatchMax      = 32               // statements per batch
 	pgBatchInFlight = 2                // batches sent at once: one filling while another commits
@@ -53,6 +59,8 @@ type pgBatches struct {
 	mu      sync.Mutex
 	sending int        // batches (or lone writes) being sent; guarded by mu
 	waiting []*pgBatch // batches waiting for a slot, in order; guarded by mu
+
+	batches, batched atomic.Int64 // batches of several writes sent, and their writes
 }
 
 // pgBatch is the writes that share a commit. Its first write's goroutine sends it.
@@ -68,6 +76,7 @@ type pgWrite struct {
 	ctx   context.Context
 	query string
 	args  []any
+	key   int64 // the row the statement locks first, for the batch's order; 0: none
 	// read reads the statement's rows, if any (it need not read them all), into
 	// the caller's own variables; it may run more than once (a batch rolled back,
 	// then the write alone), and what it read counts only when run returns nil.
@@ -169,11 +178,16 @@ func (p *pgBatches) send(s *DB, bt *pgBatch) {
 	case 1:
 		run[0].err = s.writeAlone(run[0].ctx, run[0])
 	default:
+		p.batches.Add(1)
+		p.batched.Add(int64(len(run)))
+		slices.SortStableFunc(run, func(a, b *pgWrite) int { return cmp.Compare(a.key, b.key) })
 		ctx, cancel := context.WithTimeout(context.Background(), pgBatchTimeout)
 		err := s.writeBatch(ctx, run)
 		cancel()
 		var pgErr *pgconn.PgError
-		rolledBack := errors.As(err, &pgErr) || pgconn.SafeToRetry(err)
+		// A statement's ERROR aborts the implicit transaction; a FATAL (the server
+		// going away) might come after its commit, so it counts as unknown.
+		rolledBack := errors.As(err, &pgErr) && pgErr.Severity == "ERROR" || pgconn.SafeToRetry(err)
 		for _, w := range run {
 			switch {
 			case err == nil:

@@ -21,3 +21,8 @@ func (s *DB) WithTx(ctx context.Context, tx *sql.Tx) context.Context { return s.
 
 // PGBatchInFlight is pgBatchInFlight.
 const PGBatchInFlight = pgBatchInFlight
+
+// PGBatchesSent reports how many batches of several writes were sent, and their writes.
+func (s *DB) PGBatchesSent() (batches, writes int64) {
+	return s.pgBatches.batches.Load(), s.pgBatches.batched.Load()
+}

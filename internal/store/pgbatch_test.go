@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
+	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/store"
 	"github.com/tportal/tportal/internal/store/storetest"
 )
@@ -274,6 +276,62 @@ func TestPGBatchCancelled(t *testing.T) {
 		}
 		if seats, _ := f.seatsOf(name); (seats >= 0) != want {
 			t.Errorf("class %s stored: %v, want %v", name, seats >= 0, want)
+		}
+	}
+}
+
+// TestPGBatchReserveAnswers: reserve answers in one batch each write their own
+// journal entry and booking, and each caller learns whether its own booking was
+// still in the state it expected.
+func TestPGBatchReserveAnswers(t *testing.T) {
+	f := newPGBatchFixture(t)
+	ctx := context.Background()
+	f.classes("BOOKED")
+	_, classID := f.seatsOf("BOOKED")
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	refs := []string{"TP-1", "TP-2", "TP-3"}
+	befores := make([]booking.Booking, len(refs))
+	for i, ref := range refs {
+		befores[i] = booking.Booking{Reference: ref, ClassID: classID, State: booking.Pending, CreatedAt: now, UpdatedAt: now,
+			Enroller: booking.Person{Email: "kari@acme.example"}}
+		if err := f.db.CreateBooking(ctx, &befores[i], func(catalog.Class) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	befores[1].State = booking.Reserved // as if answered meanwhile: TP-2 is not written
+	updated := make([]bool, len(refs))
+	failed := make([]error, len(refs))
+	var wg sync.WaitGroup
+	for i, ref := range refs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			after := befores[i]
+			after.State, after.ProviderReference, after.UpdatedAt = booking.Reserved, "P-"+ref, now.Add(time.Second)
+			calls := []providercall.Call{{At: now, ProviderID: 1, ProviderName: "Acme", Kind: providercall.KindReserve,
+				URL: "https://acme.example/reserve", BookingReference: ref, HTTPStatus: 200,
+				Outcome: providercall.OutcomeAnswered, Success: true}}
+			updated[i], failed[i] = f.db.RecordReserveAnswer(ctx, calls, befores[i], &after)
+		}()
+		f.queued([]int{i + 1})
+	}
+	f.release()
+	wg.Wait()
+	for i, ref := range refs {
+		want := i != 1
+		if failed[i] != nil || updated[i] != want {
+			t.Errorf("%s: RecordReserveAnswer = %v, %v; want %v", ref, updated[i], failed[i], want)
+		}
+		b, err := f.db.BookingByReference(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored := b.ProviderReference == "P-"+ref; stored != want {
+			t.Errorf("%s: stored %s %q, want written %v", ref, b.State, b.ProviderReference, want)
+		}
+		calls, err := f.db.Calls(ctx, providercall.CallFilter{BookingReference: ref})
+		if err != nil || len(calls) != 1 {
+			t.Errorf("%s: %d journal entries (%v), want 1", ref, len(calls), err)
 		}
 	}
 }
