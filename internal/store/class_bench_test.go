@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -123,11 +122,6 @@ func BenchmarkConcurrentClassWrites(b *testing.B) {
 // server processes serving the test's database; the function it returns reports
 // both per operation (cpu-µs/op, pg-cpu-µs/op).
 func cpuPerOp(b *testing.B, raw *sql.DB, dialect string) func() {
-	own := func() time.Duration {
-		var ru syscall.Rusage
-		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
 	pg := func() (ticks int64) {
 		if dialect != "postgres" {
 			return 0
@@ -151,9 +145,9 @@ func cpuPerOp(b *testing.B, raw *sql.DB, dialect string) func() {
 		}
 		return ticks
 	}
-	ownBefore, pgBefore := own(), pg()
+	ownBefore, pgBefore := storetest.ProcessCPU(), pg()
 	return func() {
-		b.ReportMetric(float64((own()-ownBefore).Microseconds())/float64(b.N), "cpu-µs/op")
+		b.ReportMetric(float64((storetest.ProcessCPU()-ownBefore).Microseconds())/float64(b.N), "cpu-µs/op")
 		if dialect == "postgres" {
 			b.ReportMetric(float64((pg()-pgBefore)*10000)/float64(b.N), "pg-cpu-µs/op")
 		}
