@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
@@ -487,6 +488,17 @@ func (s *DB) recordReserveAnswerAtOnce(ctx context.Context, calls []providercall
 		})
 		return updated, err
 	}
+	if s.batchable(ctx, nil) {
+		var a answerRows
+		err := s.writePG(&pgWrite{ctx: ctx, query: q, args: args, read: func(rows pgx.Rows) error {
+			a = answerRows{}
+			return a.read(rows)
+		}})
+		if err != nil {
+			return false, mapErr(err, "record the answer for booking "+after.Reference)
+		}
+		return s.answerChecked(ctx, nil, a, after)
+	}
 	return s.answerWritten(ctx, s.q(), nil, q, args, after)
 }
 
@@ -499,36 +511,58 @@ func (s *DB) answerWritten(ctx context.Context, qr querier, tx *sql.Tx, q string
 		return false, mapErr(err, "record the answer for booking "+after.Reference)
 	}
 	defer rows.Close()
-	var matched, seats int64 = 0, -1
-	var ids []int64
+	var a answerRows
+	if err := a.read(rows); err != nil {
+		return false, mapErr(err, "record the answer for booking "+after.Reference)
+	}
+	return s.answerChecked(ctx, tx, a, after)
+}
+
+// answerRows is what recordReserveAnswerAtOnce's statement returns: whether the
+// booking matched, the seat's update (-1: none), and the mails' ids.
+type answerRows struct {
+	matched, seats int64
+	ids            []int64
+}
+
+// read reads the statement's rows, from database/sql or from pgx.
+func (a *answerRows) read(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) error {
+	a.seats = -1
 	for rows.Next() {
 		var what string
 		var v int64
 		if err := rows.Scan(&what, &v); err != nil {
-			return false, mapErr(err, "record the answer for booking "+after.Reference)
+			return err
 		}
 		switch what {
 		case "u":
-			matched = v
+			a.matched = v
 		case "m":
-			seats = v
+			a.seats = v
 		case "n":
-			ids = append(ids, v)
+			a.ids = append(a.ids, v)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return false, mapErr(err, "record the answer for booking "+after.Reference)
-	}
-	if matched != 1 {
+	return rows.Err()
+}
+
+// answerChecked checks the statement's outcome a, once it is written, and hands
+// its mails to the outbox.
+func (s *DB) answerChecked(ctx context.Context, tx *sql.Tx, a answerRows, after booking.Booking) (bool, error) {
+	if a.matched != 1 {
 		return false, nil // moved meanwhile: only the journal entries are written
 	}
-	if seats == 0 {
+	if a.seats == 0 {
 		return false, errs.E(errs.Conflict, "class %q has no seats left", after.ClassExternalID)
 	}
 	if len(after.Outbox) == 0 {
 		return true, nil
 	}
-	return true, s.outboxAdded(ctx, tx, after.Outbox, ids)
+	return true, s.outboxAdded(ctx, tx, after.Outbox, a.ids)
 }
 
 // asStored sets b's times as a read of the booking returns them: UTC, to the

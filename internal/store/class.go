@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/errs"
 )
@@ -72,32 +73,41 @@ func nullClock(t *catalog.TimeOfDay) sql.NullString {
 // commit of its own, and would wait for the group's write lock in SQLite's busy
 // handler (issue 11). On PostgreSQL it stays one statement, one round trip.
 func (s *DB) CreateClass(ctx context.Context, c *catalog.Class) error {
-	insert := func(q querier) error {
-		err := q.QueryRowContext(ctx, `
+	const insertClass = `
 		INSERT INTO classes (course_id, external_id, location, available_seats,
 			enrollment_deadline, cancellation_deadline, start_date, start_time, end_date, end_time, time_zone,
 			starts_at, enrollment_closes_at, cancellation_closes_at,
 			address_line1, address_line2, city, zip_code, country, currency, amount_minor,
 			send_schedule_info, cancelled_at, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)
-		RETURNING id`,
-			c.CourseID, c.ExternalID, c.Location, c.AvailableSeats,
-			c.EnrollmentDeadline.String(), c.CancellationDeadline.String(), c.StartDate.String(), nullClock(c.StartTime),
-			c.EndDate.String(), nullClock(c.EndTime), c.TimeZone,
-			millis(c.StartsAt()), millis(c.EnrollmentClosesAt()), millis(c.CancellationClosesAt()),
-			c.Address.Line1, c.Address.Line2, c.Address.City, c.Address.ZipCode, c.Address.Country,
-			c.Price.Currency, c.Price.Minor, c.SendScheduleInfo, nullMillis(c.CancelledAt),
-			millis(c.CreatedAt), millis(c.UpdatedAt)).Scan(&c.ID)
-		return mapErr(err, "class "+c.ExternalID)
-	}
+		RETURNING id`
+	args := []any{c.CourseID, c.ExternalID, c.Location, c.AvailableSeats,
+		c.EnrollmentDeadline.String(), c.CancellationDeadline.String(), c.StartDate.String(), nullClock(c.StartTime),
+		c.EndDate.String(), nullClock(c.EndTime), c.TimeZone,
+		millis(c.StartsAt()), millis(c.EnrollmentClosesAt()), millis(c.CancellationClosesAt()),
+		c.Address.Line1, c.Address.Line2, c.Address.City, c.Address.ZipCode, c.Address.Country,
+		c.Price.Currency, c.Price.Minor, c.SendScheduleInfo, nullMillis(c.CancelledAt),
+		millis(c.CreatedAt), millis(c.UpdatedAt)}
 	var err error
-	if s.dialect.name == "sqlite" {
-		err = s.tx(ctx, func(tx *sql.Tx) error { return insert(s.in(tx)) })
-	} else {
-		err = insert(s.q())
+	switch {
+	case s.dialect.name == "sqlite":
+		err = s.tx(ctx, func(tx *sql.Tx) error { return s.in(tx).QueryRowContext(ctx, insertClass, args...).Scan(&c.ID) })
+	case s.batchable(ctx, nil):
+		var id int64
+		err = s.writePG(&pgWrite{ctx: ctx, query: insertClass, args: args, read: func(rows pgx.Rows) error {
+			if !rows.Next() {
+				return sql.ErrNoRows
+			}
+			return rows.Scan(&id)
+		}})
+		if err == nil {
+			c.ID = id
+		}
+	default:
+		err = s.q().QueryRowContext(ctx, insertClass, args...).Scan(&c.ID)
 	}
 	if err != nil {
-		return err
+		return mapErr(err, "class "+c.ExternalID)
 	}
 	s.classes.put(*c) // see classMemo: a provider often changes what it just added
 	return nil
@@ -227,17 +237,32 @@ func (s *DB) writeIfUnchanged(ctx context.Context, tx *sql.Tx, c catalog.Class, 
 	if err := fn(&c); err != nil {
 		return c, false, err
 	}
-	res, err := s.in(tx).ExecContext(ctx, updateClassSQL+classUnchanged, append(classArgs(&c), read...)...)
+	n, err := s.execClassWrite(ctx, tx, c.ID, updateClassSQL+classUnchanged, append(classArgs(&c), read...))
 	if err != nil {
 		return c, false, mapErr(err, "update class "+c.ExternalID)
 	}
-	n, _ := res.RowsAffected()
 	// The UPDATE writes neither the class's id nor its keys: were they changed by fn,
 	// c would not be the stored row.
 	if n == 1 && c.ID == id && c.CourseID == courseID && c.ExternalID == externalID {
 		s.classes.put(c)
 	}
 	return c, n == 1, nil
+}
+
+// execClassWrite runs a write statement in tx, or on PostgreSQL outside a
+// transaction in a batch shared with this process's other such writes (writePG),
+// and returns how many rows it wrote. It writes class id's row.
+func (s *DB) execClassWrite(ctx context.Context, tx *sql.Tx, id int64, query string, args []any) (int64, error) {
+	if s.batchable(ctx, tx) {
+		w := &pgWrite{ctx: ctx, query: query, args: args, key: id, read: drainRows}
+		err := s.writePG(w)
+		return w.affected, err
+	}
+	res, err := s.in(tx).ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // updateClassSQL writes a class's changeable columns ($1–$22, classArgs) to the row

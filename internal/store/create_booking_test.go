@@ -193,22 +193,30 @@ func lockedClass(t *testing.T, seats int) (f bookingFixture, unlock func()) {
 	if err := db.CreateClass(ctx, &cl); err != nil {
 		t.Fatal(err)
 	}
+	_, unlock = lockClassRow(t, url, cl.ID)
+	return bookingFixture{t: t, db: db, class: cl}, unlock
+}
+
+// lockClassRow holds class id's row lock on a connection of its own (raw) until
+// unlock, which the test's end calls too.
+func lockClassRow(t *testing.T, url string, id int64) (raw *sql.DB, unlock func()) {
+	t.Helper()
 	raw, err := sql.Open("pgx", url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { raw.Close() })
-	tx, err := raw.BeginTx(ctx, nil)
+	tx, err := raw.BeginTx(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM classes WHERE id = $1 FOR UPDATE`, cl.ID); err != nil {
+	if _, err := tx.Exec(`SELECT 1 FROM classes WHERE id = $1 FOR UPDATE`, id); err != nil {
 		t.Fatal(err)
 	}
 	var once sync.Once
 	unlock = func() { once.Do(func() { tx.Rollback() }) }
 	t.Cleanup(unlock)
-	return bookingFixture{t: t, db: db, class: cl}, unlock
+	return raw, unlock
 }
 
 // queued waits until f's class has a statement running and want bookings wait behind

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // readRow runs a one-row read of the hot path — the query every course-provider API
@@ -18,14 +17,9 @@ func (s *DB) readRow(ctx context.Context, query string, args []any, dest ...any)
 	if s.dialect.name != "postgres" || s.joined(ctx) != nil {
 		return s.q().QueryRowContext(ctx, query, args...).Scan(dest...)
 	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
+	return s.onPGConn(ctx, func(c *pgx.Conn) error {
 		// pgx.ErrNoRows wraps sql.ErrNoRows, so mapErr sees not-found as before.
-		return dc.(*stdlib.Conn).Conn().QueryRow(ctx, query, args...).Scan(dest...)
+		return c.QueryRow(ctx, query, args...).Scan(dest...)
 	})
 }
 
@@ -49,13 +43,8 @@ func (s *DB) row(ctx context.Context, query string, args ...any) scanner {
 // readRows is readRow for a read of several rows, on PostgreSQL outside a
 // transaction only: each calls each with the rows positioned on it.
 func (s *DB) readRows(ctx context.Context, query string, args []any, each func(pgx.Rows) error) error {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		rows, err := dc.(*stdlib.Conn).Conn().Query(ctx, query, args...)
+	return s.onPGConn(ctx, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, query, args...)
 		if err != nil {
 			return err
 		}

@@ -63,6 +63,9 @@ type DB struct {
 	// providerReads shares PostgreSQL's provider reads among this process's
 	// concurrent API calls (providerbatch.go).
 	providerReads providerReads
+	// pgBatches shares PostgreSQL commits among this process's concurrent
+	// one-statement writes (pgbatch.go).
+	pgBatches pgBatches
 	// classes remembers classes as last read or written, for ModifyClass
 	// (classmemo.go).
 	classes classMemo
