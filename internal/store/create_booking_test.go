@@ -177,24 +177,31 @@ func TestCreateBookingConcurrent(t *testing.T) {
 // row from another connection, so that bookings queue; unlock releases it.
 func lockedClass(t *testing.T, seats int) (f bookingFixture, unlock func()) {
 	t.Helper()
-	if os.Getenv(storetest.EnvPostgres) == "" {
-		t.Skip("PostgreSQL only; set TPORTAL_TEST_POSTGRES")
-	}
-	ctx := context.Background()
-	url := storetest.URL(t, "postgres")
-	db, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, url := openPostgres(t)
 	_, co, _ := seed(t, db)
 	cl := newClass(t, co, "POPULAR")
 	cl.AvailableSeats = seats
-	if err := db.CreateClass(ctx, &cl); err != nil {
+	if err := db.CreateClass(context.Background(), &cl); err != nil {
 		t.Fatal(err)
 	}
 	_, unlock = lockClassRow(t, url, cl.ID)
 	return bookingFixture{t: t, db: db, class: cl}, unlock
+}
+
+// openPostgres opens a store on a fresh PostgreSQL database, and skips the test
+// without TPORTAL_TEST_POSTGRES. It returns the database's URL too.
+func openPostgres(t *testing.T) (*store.DB, string) {
+	t.Helper()
+	if os.Getenv(storetest.EnvPostgres) == "" {
+		t.Skip("PostgreSQL only; set TPORTAL_TEST_POSTGRES")
+	}
+	url := storetest.URL(t, "postgres")
+	db, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, url
 }
 
 // lockClassRow holds class id's row lock on a connection of its own (raw) until

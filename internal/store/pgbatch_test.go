@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/providercall"
 	"github.com/tportal/tportal/internal/store"
-	"github.com/tportal/tportal/internal/store/storetest"
 )
 
 // pgBatchFixture is a PostgreSQL store whose batch slots are all taken by writes of
@@ -34,22 +32,13 @@ type pgBatchFixture struct {
 
 func newPGBatchFixture(t *testing.T) pgBatchFixture {
 	t.Helper()
-	if os.Getenv(storetest.EnvPostgres) == "" {
-		t.Skip("PostgreSQL only; set TPORTAL_TEST_POSTGRES")
-	}
-	ctx := context.Background()
-	url := storetest.URL(t, "postgres")
-	db, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, url := openPostgres(t)
 	_, co, locked := seed(t, db)
 	raw, unlock := lockClassRow(t, url, locked.ID)
 	f := pgBatchFixture{t: t, db: db, raw: raw, course: co, unlock: unlock, blocked: make(chan error, store.PGBatchInFlight)}
 	for i := range store.PGBatchInFlight {
 		go func() {
-			_, err := db.ModifyClass(ctx, co.ID, locked.ExternalID, func(c *catalog.Class) error {
+			_, err := db.ModifyClass(context.Background(), co.ID, locked.ExternalID, func(c *catalog.Class) error {
 				c.AvailableSeats = 20 + i
 				return nil
 			}, nil)
