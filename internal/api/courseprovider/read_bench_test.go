@@ -163,7 +163,7 @@ func ceilingServer[T any](b *testing.B, body T) string {
 func benchRead(b *testing.B, db *sql.DB, creds url.Values, base, path string) {
 	b.ReportAllocs()
 	pgBefore := pgBackendsCPU(b, db)
-	cpuBefore := processCPU()
+	cpuBefore := storetest.ProcessCPU()
 	b.SetParallelism(*readClients)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -177,7 +177,7 @@ func benchRead(b *testing.B, db *sql.DB, creds url.Values, base, path string) {
 	})
 	b.StopTimer()
 	reportRate(b)
-	b.ReportMetric(float64((processCPU()-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((storetest.ProcessCPU()-cpuBefore).Microseconds())/float64(b.N), "cpu-µs/op")
 	if pgAfter := pgBackendsCPU(b, db); pgBefore != nil && pgAfter != nil {
 		var spent time.Duration
 		for pid, t := range pgAfter {

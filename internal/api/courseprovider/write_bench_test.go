@@ -5,9 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/tportal/tportal/internal/store/storetest"
 )
@@ -28,10 +26,10 @@ func BenchmarkWrites(b *testing.B) {
 	var ceiling float64
 	b.Run("ceiling", func(b *testing.B) {
 		b.SetParallelism(writeClients)
-		cpu := processCPU()
+		cpu := storetest.ProcessCPU()
 		BenchmarkCeiling(b)
 		ceiling = float64(b.N) / b.Elapsed().Seconds()
-		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+		b.ReportMetric(float64((storetest.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 	})
 	for _, dialect := range storetest.Dialects() {
 		p := newPortal(b, dialect)
@@ -42,7 +40,7 @@ func BenchmarkWrites(b *testing.B) {
 		run := func(b *testing.B, do func(c *http.Client)) {
 			b.SetParallelism(writeClients)
 			b.ReportAllocs()
-			closed, cpu := p.db.SQL().Stats().MaxIdleClosed, processCPU()
+			closed, cpu := p.db.SQL().Stats().MaxIdleClosed, storetest.ProcessCPU()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				c := &http.Client{}
@@ -56,7 +54,7 @@ func BenchmarkWrites(b *testing.B) {
 			if ceiling > 0 {
 				b.ReportMetric(100*rate/ceiling, "ceiling-%")
 			}
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((storetest.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 			b.ReportMetric(float64(p.db.SQL().Stats().MaxIdleClosed-closed)/float64(b.N), "conns-closed/op")
 		}
 		const classes = 50
@@ -78,11 +76,4 @@ func BenchmarkWrites(b *testing.B) {
 			})
 		})
 	}
-}
-
-// processCPU is the CPU time this process has used, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -91,7 +90,7 @@ func BenchmarkBookThroughAPI(b *testing.B) {
 			var added []time.Duration
 			b.SetParallelism(bookClients)
 			b.ReportAllocs()
-			cpu, conns0 := processCPU(), conns.Load()
+			cpu, conns0 := storetest.ProcessCPU(), conns.Load()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				c := &http.Client{}
@@ -128,7 +127,7 @@ func BenchmarkBookThroughAPI(b *testing.B) {
 			if ceiling > 0 {
 				b.ReportMetric(100*rate/ceiling, "ceiling-%")
 			}
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((storetest.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 			b.ReportMetric(float64(conns.Load()-conns0)/float64(b.N), "provider-conns/op")
 			if len(added) == 0 {
 				b.Fatal("no booking answer matched a reserve call: the reserve call's reference parameter changed?")
@@ -220,7 +219,7 @@ func benchBookCeiling(b *testing.B) float64 {
 	body := bookBody(1)
 	b.SetParallelism(bookClients)
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := storetest.ProcessCPU()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		c := &http.Client{}
@@ -241,13 +240,6 @@ func benchBookCeiling(b *testing.B) float64 {
 	b.StopTimer()
 	rate := float64(b.N) / b.Elapsed().Seconds()
 	b.ReportMetric(rate, "bookings/s")
-	b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64((storetest.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 	return rate
-}
-
-// processCPU is the CPU time this process has used, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
