@@ -107,11 +107,11 @@ var courseColumns = `id, provider_id, external_id, name, description, created_at
 
 // classesVersionOf is the one rule of what invalidates a cached answer built from a
 // course's classes: the SQL expression of catalog.Course.ClassesVersion for the
-// courses row named course. The database keeps its terms (migrations 00010, 00013):
-// every committed insert, update or delete of one of the course's classes adds to
-// courses.classes_version (SQLite, one writer) or to one of the course's
+// courses row named course. The database keeps its terms (migrations 00010, 00013,
+// 00016): every committed insert, update or delete of one of the course's classes adds
+// to courses.classes_version (SQLite, one writer) or to one of the course's
 // class_version_shards rows (PostgreSQL, the writing connection's shard, so that
-// writes to classes of one course do not queue on one row). A sum of increments
+// writes to classes of one course do not queue on one row; once per transaction). A sum of increments
 // changes with every commit, in whatever order concurrent transactions commit.
 func classesVersionOf(course string) string {
 	return course + `.classes_version + (SELECT CAST(COALESCE(SUM(cvs.n), 0) AS BIGINT) FROM class_version_shards cvs WHERE cvs.course_id = ` + course + `.id)`

@@ -3,8 +3,11 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"testing"
+	"time"
 
+	"github.com/tportal/tportal/internal/catalog"
 	"github.com/tportal/tportal/internal/store/storetest"
 )
 
@@ -119,5 +122,86 @@ func TestClassesVersionChangesWithEveryWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 		fresh("update of B committed after the delete")
+	})
+}
+
+// TestClassesVersionOncePerTransaction checks PostgreSQL's row-level version trigger
+// (migration 00016): a transaction adds to its shard row once however many classes
+// of the course it writes (a shared batch, the sweep), yet every committed
+// transaction still changes the version: the next one on the same connection (the
+// same shard row), one whose first write was rolled back to a savepoint, and both
+// courses of a class moved from one to the other.
+func TestClassesVersionOncePerTransaction(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		if dialect != "postgres" {
+			t.Skip("SQLite's triggers of 00010 add to the course row per statement")
+		}
+		ctx := context.Background()
+		db := storetest.Open(t, dialect)
+		p, co, a := seed(t, db)
+		b := newClass(t, co, "B")
+		if err := db.CreateClass(ctx, &b); err != nil {
+			t.Fatal(err)
+		}
+		other := catalog.Course{ProviderID: p.ID, ExternalID: "OTHER", Name: "Other", CreatedAt: time.Now()}
+		if err := db.CreateCourse(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+		version := func(course int64) int64 {
+			t.Helper()
+			v, err := db.ClassesVersion(ctx, course)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		// One connection throughout: its transactions use one shard row.
+		conn, err := db.SQL().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		inTx := func(step string, stmts ...string) {
+			t.Helper()
+			tx, err := conn.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			for _, q := range stmts {
+				if _, err := tx.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %s: %v", step, q, err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seat := func(id int64) string {
+			return `UPDATE classes SET available_seats = available_seats + 1 WHERE id = ` + strconv.FormatInt(id, 10)
+		}
+		added := func(step string, course int64, before int64, want int64) {
+			t.Helper()
+			if got := version(course) - before; got != want {
+				t.Errorf("%s: the version went up by %d, want %d", step, got, want)
+			}
+		}
+
+		v := version(co.ID)
+		inTx("three writes", seat(a.ID), seat(b.ID), seat(a.ID))
+		added("one transaction writing three times", co.ID, v, 1)
+		v = version(co.ID)
+		inTx("next transaction", seat(a.ID))
+		added("the next transaction on the same shard row", co.ID, v, 1)
+		v = version(co.ID)
+		inTx("rolled back", "SAVEPOINT s", seat(a.ID), "ROLLBACK TO SAVEPOINT s", seat(b.ID))
+		added("a write after a rolled-back one", co.ID, v, 1)
+		v = version(co.ID)
+		inTx("sweep", `UPDATE classes SET available_seats = available_seats WHERE course_id = `+strconv.FormatInt(co.ID, 10))
+		added("one statement writing two classes", co.ID, v, 1)
+		v, w := version(co.ID), version(other.ID)
+		inTx("move", `UPDATE classes SET course_id = `+strconv.FormatInt(other.ID, 10)+` WHERE id = `+strconv.FormatInt(b.ID, 10))
+		added("a class moved out", co.ID, v, 1)
+		added("a class moved in", other.ID, w, 1)
 	})
 }
