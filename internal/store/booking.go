@@ -118,7 +118,11 @@ func (s *DB) CreateBooking(ctx context.Context, b *booking.Booking, check func(c
 			return err // rolls the seat back
 		}
 		b.ClassExternalID, b.CourseID, b.CourseExternalID, b.ProviderID = c.ExternalID, c.CourseID, c.CourseExternalID, c.ProviderID
-		err = s.in(tx).QueryRowContext(ctx, insertBookingRow, bookingInsertValues(*b)...).Scan(&b.ID)
+		res, err := s.in(tx).ExecContext(ctx, insertBookingRow, bookingInsertValues(*b)...)
+		if err != nil {
+			return mapErr(err, "booking")
+		}
+		b.ID, err = res.LastInsertId()
 		return mapErr(err, "booking")
 	})
 	if err != nil {
@@ -255,8 +259,11 @@ const insertBooking = `INSERT INTO bookings (reference, class_id, student_first_
 // bookingInsertCount is the number of values of insertBooking's row.
 const bookingInsertCount = 23
 
-// insertBookingRow inserts one booking and returns its id.
-var insertBookingRow = insertBooking + `VALUES ` + valueRows(1, bookingInsertCount, 1) + ` RETURNING id`
+// insertBookingRow inserts one booking, on SQLite, whose id is then the statement's
+// LastInsertId: an Exec, where a RETURNING clause made it a query, and database/sql
+// starts a goroutine for every query's rows in a transaction (to close them with
+// it), under the group commit's turn.
+var insertBookingRow = insertBooking + `VALUES ` + valueRows(1, bookingInsertCount, 1)
 
 func bookingInsertValues(b booking.Booking) []any {
 	return []any{b.Reference, b.ClassID, b.Student.FirstName, b.Student.LastName, b.Student.Email,

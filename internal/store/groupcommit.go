@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -27,7 +28,9 @@ import (
 //     succeeded; a failed commit is every member's error (a booking is never
 //     reported made and then lost);
 //   - a writer whose fn fails has its savepoint rolled back and gets fn's error; the
-//     other members are unaffected;
+//     other members are unaffected (the group's first member runs without a
+//     savepoint, as nothing precedes it: when it fails, the transaction is rolled
+//     back and ends with it, and the writers queued behind it start the next one);
 //   - the transaction is begun with a context no member owns, so a member's
 //     cancelled context fails that member's statements only; a member whose context
 //     is done when its turn comes does not run;
@@ -87,6 +90,10 @@ type group struct {
 	rerun   bool          // lost with a member's interrupted write: the others run again
 }
 
+// errFirstFailed ends a group whose first member failed: its transaction is rolled
+// back, and it held no other member's writes.
+var errFirstFailed = errors.New("store: the group's first member failed")
+
 // groupTx runs fn in the open group transaction (opening one if none is), and returns
 // once that transaction has committed: see the comment at the top of this file.
 func (s *DB) groupTx(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -106,7 +113,8 @@ func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (rerun boo
 	gc.turn.Lock()
 	gc.waiting.Add(-1)
 	g := gc.open
-	if g == nil {
+	first := g == nil
+	if first {
 		// Not the member's context: database/sql rolls a transaction back when the
 		// context it began with is cancelled, and the others' writes are in it.
 		tx, err := s.db.BeginTx(context.Background(), nil)
@@ -118,7 +126,7 @@ func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (rerun boo
 		gc.open = g
 	}
 	g.members++
-	panicked, lost, err := s.member(ctx, g.tx, fn)
+	panicked, lost, err := s.member(ctx, g.tx, fn, first)
 	if lost == nil && gc.waiting.Load() == 0 {
 		// Before committing a group nobody else is queued for, let the goroutines
 		// ready to run have their turn: a writer among them queues here and joins
@@ -133,7 +141,9 @@ func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (rerun boo
 	} else {
 		gc.open = nil
 		if lost != nil {
-			g.tx.Rollback() //nolint:errcheck // SQLite has already rolled it back
+			// SQLite has already rolled it back, or the group is its first member
+			// alone, which failed.
+			g.tx.Rollback() //nolint:errcheck // a failed ROLLBACK leaves nothing committed either
 			g.err, g.rerun = lost, err != nil && ctx.Err() != nil
 		} else {
 			g.err = mapErr(g.tx.Commit(), "commit")
@@ -163,9 +173,30 @@ func (s *DB) groupTxOnce(ctx context.Context, fn func(*sql.Tx) error) (rerun boo
 // re-raise once the group is handed on; lost is set when tx itself is gone (SQLite
 // rolled it back), so the group must end; err is fn's error (its savepoint rolled
 // back).
-func (s *DB) member(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) (panicked any, lost, err error) {
+//
+// The group's first member (first) runs without a savepoint: nothing precedes it in
+// tx, so when it fails the whole transaction is rolled back instead (lost is set to
+// end the group, which holds that member alone), and the members queued behind it
+// open a group of their own. That saves a SAVEPOINT and a RELEASE per group.
+func (s *DB) member(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error, first bool) (panicked any, lost, err error) {
 	if err := ctx.Err(); err != nil {
+		if first {
+			return nil, errFirstFailed, err
+		}
 		return nil, nil, err
+	}
+	if first {
+		func() {
+			defer func() { panicked = recover() }()
+			err = fn(tx)
+		}()
+		if err == nil && panicked == nil {
+			return nil, nil, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("store: panic in a transaction: %v", panicked)
+		}
+		return panicked, errFirstFailed, err
 	}
 	// The savepoint statements run with a context no member owns: interrupting one
 	// would roll back the whole transaction.

@@ -309,3 +309,69 @@ func TestGroupCommitPanickingMember(t *testing.T) {
 		t.Error("a panicking member changed the others' outcome or kept its writes")
 	}
 }
+
+// The group's first member runs without a savepoint: when it fails (an error, a
+// panic, or its context done before its turn), its writes are rolled back with the
+// transaction, and the writers queued behind it commit in a group of their own.
+func TestGroupCommitFailingFirstMember(t *testing.T) {
+	ctx := context.Background()
+	boom := errors.New("boom")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	for name, first := range map[string]member{
+		"error": {ctx, func(tx *sql.Tx) error {
+			if err := insert(ctx, tx, "first"); err != nil {
+				return err
+			}
+			return boom
+		}, nil},
+		"panic": {ctx, func(tx *sql.Tx) error {
+			if err := insert(ctx, tx, "first"); err != nil {
+				return err
+			}
+			panic("bug")
+		}, nil},
+		"cancelled": {cancelled, func(tx *sql.Tx) error { return insert(ctx, tx, "first") }, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := openGroupDB(t)
+			var firstErr error
+			var wg sync.WaitGroup
+			started := make(chan struct{})
+			wg.Go(func() {
+				defer func() {
+					if p := recover(); p != nil {
+						firstErr = fmt.Errorf("panic: %v", p)
+					}
+				}()
+				firstErr = s.tx(first.ctx, func(tx *sql.Tx) error {
+					close(started)
+					for deadline := time.Now().Add(10 * time.Second); s.group.waiting.Load() < 2 && time.Now().Before(deadline); {
+						time.Sleep(time.Millisecond)
+					}
+					return first.fn(tx)
+				})
+				if first.ctx.Err() != nil {
+					close(started) // fn never ran
+				}
+			})
+			if first.ctx.Err() == nil {
+				<-started
+			}
+			others := make([]error, 2)
+			for i, v := range []string{"second", "third"} {
+				wg.Go(func() { others[i] = s.tx(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, v) }) })
+			}
+			wg.Wait()
+			if firstErr == nil || others[0] != nil || others[1] != nil {
+				t.Fatalf("errors = %v, %v; want the first member alone to fail", firstErr, others)
+			}
+			if stored(t, s, "first") {
+				t.Error("the failed first member's write is stored")
+			}
+			if !stored(t, s, "second") || !stored(t, s, "third") {
+				t.Error("a write queued behind the failed first member is not stored")
+			}
+		})
+	}
+}

@@ -66,12 +66,46 @@ func (s *DB) addToOutbox(ctx context.Context, tx *sql.Tx, ns []booking.Notificat
 	for _, n := range ns {
 		args = notificationValues(args, n)
 	}
+	if s.dialect.name == "sqlite" {
+		ids, err := s.insertOutboxSQLite(ctx, tx, args, len(ns))
+		if err != nil {
+			return err
+		}
+		return s.outboxAdded(ctx, tx, ns, ids)
+	}
 	ids, err := scanIDs(s.in(tx).QueryContext(ctx, insertNotifications+`VALUES `+
 		valueRows(len(ns), notificationColumnCount, 1)+` RETURNING id`, args...))
 	if err != nil {
 		return mapErr(err, "notification")
 	}
 	return s.outboxAdded(ctx, tx, ns, ids)
+}
+
+// insertOutboxSQLite runs addToOutbox's INSERT of n rows (their values args) as an
+// Exec, not a query with RETURNING: database/sql starts a goroutine for every query's
+// rows in a transaction, which on SQLite runs under the group commit's turn. The IDs
+// are the n ending with the statement's LastInsertId: SQLite gives a row without an
+// explicit id the largest id of the table plus one, and the rows of one INSERT are
+// inserted one after another while it holds the database's write lock, so they get
+// consecutive ids (the exception, a table whose largest id is 2^63-1, cannot occur
+// with ids counted from 1).
+func (s *DB) insertOutboxSQLite(ctx context.Context, tx *sql.Tx, args []any, n int) ([]int64, error) {
+	res, err := s.in(tx).ExecContext(ctx, insertNotifications+`VALUES `+valueRows(n, notificationColumnCount, 1), args...)
+	if err != nil {
+		return nil, mapErr(err, "notification")
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return nil, mapErr(err, "notification")
+	}
+	if rows, err := res.RowsAffected(); err != nil || rows != int64(n) {
+		return nil, errs.E(errs.Internal, "store: %d messages added to the outbox, %d rows inserted (%v)", n, rows, err)
+	}
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = last - int64(n-1-i)
+	}
+	return ids, nil
 }
 
 // outboxAdded gives ns the IDs ids that one multi-row INSERT returned, and hands

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -154,5 +156,50 @@ func TestOutbox(t *testing.T) {
 				t.Errorf("ListNotifications(%+v) = %v, want %v", tt.f, ids, tt.want)
 			}
 		}
+	})
+}
+
+// Writers that share a transaction (SQLite's group commit) each get the IDs of
+// their own rows: a booking's ID, and its messages' IDs in the order given.
+func TestConcurrentWritesGetTheirOwnIDs(t *testing.T) {
+	storetest.ForEach(t, func(t *testing.T, dialect string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dialect)
+		_, _, cl := seed(t, db)
+		if _, err := db.SQL().ExecContext(ctx, `UPDATE classes SET available_seats = 1000 WHERE id = $1`, cl.ID); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		var wg sync.WaitGroup
+		for w := range 8 {
+			wg.Go(func() {
+				for i := range 10 {
+					ref := fmt.Sprintf("TP-%d-%d", w, i)
+					b := booking.Booking{Reference: ref, ClassID: cl.ID, State: booking.Pending, CreatedAt: now, UpdatedAt: now}
+					if err := db.CreateBooking(ctx, &b, func(catalog.Class) error { return nil }); err != nil {
+						t.Error(err)
+						return
+					}
+					if got, err := db.BookingByReference(ctx, ref); err != nil || got.ID != b.ID {
+						t.Errorf("booking %s: ID %d, stored as %d (%v)", ref, b.ID, got.ID, err)
+					}
+					ns := make([]booking.Notification, 1+i%3)
+					for j := range ns {
+						ns[j] = booking.Notification{BookingID: b.ID, Kind: "booking_confirmed",
+							To: fmt.Sprintf("%s-%d@acme.example", ref, j), CreatedAt: now}
+					}
+					if err := db.CreateNotifications(ctx, ns); err != nil {
+						t.Error(err)
+						return
+					}
+					for _, n := range ns {
+						if got, err := db.Notification(ctx, n.ID); err != nil || got.To != n.To || got.BookingID != b.ID {
+							t.Errorf("message %d: stored as %+v (%v), want to %s", n.ID, got, err, n.To)
+						}
+					}
+				}
+			})
+		}
+		wg.Wait()
 	})
 }
