@@ -50,22 +50,82 @@ func (s *DB) ClassByID(ctx context.Context, id int64) (catalog.Class, error) {
 
 // ClassToBook implements booking.Store: the class, its provider and its course in one
 // query, as a booking needs all three (the provider's URLs, the course for its mails).
+// On PostgreSQL outside a transaction, concurrent reads share statements (classReads).
 func (s *DB) ClassToBook(ctx context.Context, id int64) (catalog.Class, catalog.Provider, catalog.Course, error) {
+	var r classToBook
+	var err error
+	if s.dialect.name == "postgres" && s.joined(ctx) == nil {
+		r, err = s.classReads.read(ctx, id, s.readClassToBook, s.readClassesToBook)
+	} else {
+		r, err = s.readClassToBook(ctx, id)
+	}
+	return r.class, r.provider, r.course, err
+}
+
+// classToBook is ClassToBook's answer.
+type classToBook struct {
+	class    catalog.Class
+	provider catalog.Provider
+	course   catalog.Course
+}
+
+// classToBookColumns are what scanClassToBook reads; classToBookFrom names their
+// tables, to be followed by the condition on cl.id.
+const (
+	classToBookColumns = classColumns + `,
+		p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
+		co.name, co.description, co.created_at`
+	classToBookFrom = classFrom + ` JOIN providers p ON p.id = co.provider_id`
+)
+
+// scanClassToBook scans classToBookColumns, then extra.
+func scanClassToBook(row scanner, extra ...any) (classToBook, error) {
 	var p catalog.Provider
 	var co catalog.Course
 	var pCreated, coCreated int64
-	c, err := scanClass(withExtra{s.row(ctx, `SELECT `+classColumns+`,
-			p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
-			co.name, co.description, co.created_at`+classFrom+` JOIN providers p ON p.id = co.provider_id WHERE cl.id = $1`, id),
-		[]any{&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &pCreated, &p.CoursesVersion,
-			&co.Name, &co.Description, &coCreated}})
+	c, err := scanClass(withExtra{row, append([]any{&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &pCreated, &p.CoursesVersion,
+		&co.Name, &co.Description, &coCreated}, extra...)})
 	if err != nil {
-		return catalog.Class{}, catalog.Provider{}, catalog.Course{}, mapErr(err, "class")
+		return classToBook{}, err
 	}
 	p.CreatedAt, co.CreatedAt = fromMillis(pCreated), fromMillis(coCreated)
 	co.ID, co.ProviderID, co.ExternalID = c.CourseID, c.ProviderID, c.CourseExternalID
-	return c, p, co, nil
+	return classToBook{c, p, co}, nil
 }
+
+// readClassToBook reads class id for ClassToBook on its own.
+func (s *DB) readClassToBook(ctx context.Context, id int64) (classToBook, error) {
+	r, err := scanClassToBook(s.row(ctx, `SELECT `+classToBookColumns+classToBookFrom+` WHERE cl.id = $1`, id))
+	return r, mapErr(err, "class")
+}
+
+// readClassesToBook sets the answers of several classes' reads with one statement.
+func (s *DB) readClassesToBook(ctx context.Context, ids []int64, answers []readAnswer[classToBook]) {
+	found := make([]bool, len(ids))
+	err := s.readRows(ctx, classesToBookSQL, []any{ids}, func(rows pgx.Rows) error {
+		var i int64
+		r, err := scanClassToBook(rows, &i)
+		if err != nil {
+			return err
+		}
+		answers[i-1], found[i-1] = readAnswer[classToBook]{v: r}, true
+		return nil
+	})
+	for i := range ids {
+		switch {
+		case err != nil:
+			answers[i] = readAnswer[classToBook]{err: mapErr(err, "class")}
+		case !found[i]:
+			answers[i] = readAnswer[classToBook]{err: mapErr(sql.ErrNoRows, "class")}
+		}
+	}
+}
+
+// classesToBookSQL reads the classes whose ids are in $1 for ClassToBook, each with
+// the 1-based position of its id, through the primary key per id (see providersSQL
+// for the shape).
+var classesToBookSQL = `SELECT x.*, k.i FROM unnest((SELECT $1::bigint[])) WITH ORDINALITY AS k(id, i)
+	JOIN LATERAL (SELECT ` + classToBookColumns + classToBookFrom + ` WHERE cl.id = k.id LIMIT 1) x ON true`
 
 // withExtra scans a row whose first columns are what the scanning function expects
 // and whose last ones go to extra, so that one query can feed scanClass and more.
