@@ -7,7 +7,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -241,22 +240,26 @@ func (s *DB) createBookingAtOnce(ctx context.Context, b *booking.Booking, check 
 // when taken its booking's ID and its class as it was before its seat. err is the
 // statement's error, no seat being taken.
 func (s *DB) takeSeats(ctx context.Context, rs []*seatRequest) error {
-	args := make([]any, 0, 2+len(rs)*bookingInsertCount)
-	args = append(args, rs[0].b.ClassID, len(rs))
+	rows := make([][]any, len(rs))
 	byRef := make(map[string]*seatRequest, len(rs))
-	for _, r := range rs {
-		args = append(args, bookingInsertValues(*r.b)...)
+	for i, r := range rs {
+		rows[i] = bookingInsertValues(*r.b)
 		byRef[r.b.Reference] = r
 	}
-	rows, err := s.q().QueryContext(ctx, takeSeatsAndInsert(len(rs)), args...)
+	args, err := columnArrays(rows)
+	if err != nil {
+		return err
+	}
+	args = append([]any{rs[0].b.ClassID, len(rs)}, args...)
+	taken, err := s.q().QueryContext(ctx, takeSeatsAndInsert, args...)
 	if err != nil {
 		return mapErr(err, "take a seat")
 	}
-	defer rows.Close()
-	for rows.Next() {
+	defer taken.Close()
+	for taken.Next() {
 		var id int64
 		var ref string
-		c, err := scanClass(withExtra{rows, []any{&id, &ref}})
+		c, err := scanClass(withExtra{taken, []any{&id, &ref}})
 		if err != nil {
 			return mapErr(err, "take a seat")
 		}
@@ -264,7 +267,7 @@ func (s *DB) takeSeats(ctx context.Context, rs []*seatRequest) error {
 			r.class, r.b.ID, r.taken = c, id, true
 		}
 	}
-	if err := rows.Err(); err != nil {
+	if err := taken.Err(); err != nil {
 		return mapErr(err, "take a seat")
 	}
 	// Each request's check sees the class as it was before its own seat, the seats
@@ -326,25 +329,70 @@ func bookingInsertValues(b booking.Booking) []any {
 		millis(b.CreatedAt), millis(b.UpdatedAt), sql.NullInt64{Int64: b.CompanyID, Valid: b.CompanyID != 0}}
 }
 
-// takeSeatsAndInsert returns the PostgreSQL statement that takes $2 seats of class $1
-// and inserts $2 bookings (their values from $3 on), all or none: the class as it is
-// after, and each booking's id and reference. The texts are made once per count.
-func takeSeatsAndInsert(n int) string {
-	return takeSeatsQueries()[n]
-}
-
-var takeSeatsQueries = sync.OnceValue(func() []string {
-	qs := make([]string, seatBatchMax+1)
+// takeSeatsAndInsert is the PostgreSQL statement that takes $2 seats of class $1 and
+// inserts $2 bookings, all or none: the class as it is after, and each booking's id
+// and reference. The bookings come as one array per column of insertBooking ($3 on,
+// columnArrays), so that its text is the same for any number of bookings: one
+// prepared statement per connection, whose generic plan PostgreSQL keeps. (With a
+// VALUES row of parameters per booking there were 32 texts, each planned anew on
+// every execution, as custom plans that saw the values.) The arrays come through
+// sub-SELECTs for the same reason as providersSQL's.
+var takeSeatsAndInsert = func() string {
 	casts := []string{"text", "bigint", "text", "text", "text", "text", "text", "text", "text", "text",
 		"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint"}
-	for n := 1; n <= seatBatchMax; n++ {
-		qs[n] = `WITH c AS (UPDATE classes SET available_seats = available_seats - $2, ever_booked = TRUE
-			WHERE id = $1 AND deleted_at IS NULL AND available_seats >= $2` + takenClass + `),
-			nb AS (` + insertBooking + `SELECT * FROM (VALUES ` + valueRows(n, bookingInsertCount, 3, casts...) +
-			`) v WHERE EXISTS (SELECT 1 FROM c) RETURNING id, reference) SELECT c.*, nb.id, nb.reference FROM c, nb`
+	arrays := make([]string, len(casts))
+	for i, c := range casts {
+		arrays[i] = "(SELECT $" + itoa(3+i) + "::" + c + "[])"
 	}
-	return qs
-})
+	return `WITH c AS (UPDATE classes SET available_seats = available_seats - $2, ever_booked = TRUE
+			WHERE id = $1 AND deleted_at IS NULL AND available_seats >= $2` + takenClass + `),
+		nb AS (` + insertBooking + `SELECT * FROM unnest(` + strings.Join(arrays, ", ") + `) v
+			WHERE EXISTS (SELECT 1 FROM c) RETURNING id, reference)
+		SELECT c.*, nb.id, nb.reference FROM c, nb`
+}()
+
+// columnArrays turns rows of values (each row's values of the same types, as
+// bookingInsertValues makes them) into one array per column, for unnest: a NULL
+// (an invalid sql.NullString or sql.NullInt64) as a nil pointer.
+func columnArrays(rows [][]any) ([]any, error) {
+	out := make([]any, len(rows[0]))
+	for c := range out {
+		switch rows[0][c].(type) {
+		case string:
+			out[c] = column(rows, c, func(v any) string { return v.(string) })
+		case int64:
+			out[c] = column(rows, c, func(v any) int64 { return v.(int64) })
+		case bool:
+			out[c] = column(rows, c, func(v any) bool { return v.(bool) })
+		case sql.NullString:
+			out[c] = column(rows, c, func(v any) *string {
+				if n := v.(sql.NullString); n.Valid {
+					return &n.String
+				}
+				return nil
+			})
+		case sql.NullInt64:
+			out[c] = column(rows, c, func(v any) *int64 {
+				if n := v.(sql.NullInt64); n.Valid {
+					return &n.Int64
+				}
+				return nil
+			})
+		default:
+			return nil, errs.E(errs.Internal, "store: no array for a column of type %T", rows[0][c])
+		}
+	}
+	return out, nil
+}
+
+// column is column c of rows, each value converted by conv.
+func column[T any](rows [][]any, c int, conv func(any) T) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = conv(r[c])
+	}
+	return out
+}
 
 // BookingByReference implements booking.Store.
 func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Booking, error) {
