@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
 	"slices"
@@ -313,4 +314,52 @@ func testClass(t *testing.T, co catalog.Course, ext string) catalog.Class {
 	}
 	cl.CreatedAt, cl.UpdatedAt = time.Now().UTC().Truncate(time.Millisecond), time.Now().UTC().Truncate(time.Millisecond)
 	return cl
+}
+
+// A token or class read made in the store's transaction runs in it, unshared (it
+// waits for no shared statement, even when others run), and so sees its
+// uncommitted writes.
+func TestSharedReadsJoinTransaction(t *testing.T) {
+	sqldbtest.ForEach(t, func(t *testing.T, dialect string) {
+		s := openNative(t, dialect)
+		ctx := context.Background()
+		ids := sharedReadsFixture(t, s)
+		for range sharedReadsRunning { // shared statements in flight: a shared read would wait
+			s.tokenReads.join("x")
+			s.classReads.join(-1)
+		}
+		defer func() {
+			for range sharedReadsRunning {
+				s.tokenReads.finish()
+				s.classReads.finish()
+			}
+		}()
+		done := make(chan error, 1)
+		go func() {
+			done <- s.tx(ctx, func(tx *sql.Tx) error {
+				if _, err := s.in(tx).ExecContext(ctx, `INSERT INTO api_tokens (name, token_hash, created_at) VALUES ('late', 'hash-late', 0)`); err != nil {
+					return err
+				}
+				if _, err := s.in(tx).ExecContext(ctx, `UPDATE classes SET cancelled_at = 1000 WHERE id = $1`, ids[0]); err != nil {
+					return err
+				}
+				in := s.withTx(ctx, tx)
+				if tk, err := s.TokenByHash(in, "hash-late"); err != nil || tk.Name != "late" {
+					t.Errorf("TokenByHash in the transaction = %+v, %v; want token late", tk, err)
+				}
+				if c, _, _, err := s.ClassToBook(in, ids[0]); err != nil || c.CancelledAt == nil {
+					t.Errorf("ClassToBook in the transaction = %+v, %v; want the class cancelled", c.CancelledAt, err)
+				}
+				return nil
+			})
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("reads in a transaction waited for the shared statements")
+		}
+	})
 }
