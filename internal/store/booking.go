@@ -7,7 +7,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -50,22 +49,82 @@ func (s *DB) ClassByID(ctx context.Context, id int64) (catalog.Class, error) {
 
 // ClassToBook implements booking.Store: the class, its provider and its course in one
 // query, as a booking needs all three (the provider's URLs, the course for its mails).
+// On PostgreSQL outside a transaction, concurrent reads share statements (classReads).
 func (s *DB) ClassToBook(ctx context.Context, id int64) (catalog.Class, catalog.Provider, catalog.Course, error) {
+	var r classToBook
+	var err error
+	if s.dialect.name == "postgres" && s.joined(ctx) == nil {
+		r, err = s.classReads.read(ctx, id, s.readClassToBook, s.readClassesToBook)
+	} else {
+		r, err = s.readClassToBook(ctx, id)
+	}
+	return r.class, r.provider, r.course, err
+}
+
+// classToBook is ClassToBook's answer.
+type classToBook struct {
+	class    catalog.Class
+	provider catalog.Provider
+	course   catalog.Course
+}
+
+// classToBookColumns are what scanClassToBook reads; classToBookFrom names their
+// tables, to be followed by the condition on cl.id.
+const (
+	classToBookColumns = classColumns + `,
+		p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
+		co.name, co.description, co.created_at`
+	classToBookFrom = classFrom + ` JOIN providers p ON p.id = co.provider_id`
+)
+
+// scanClassToBook scans classToBookColumns, then extra.
+func scanClassToBook(row scanner, extra ...any) (classToBook, error) {
 	var p catalog.Provider
 	var co catalog.Course
 	var pCreated, coCreated int64
-	c, err := scanClass(withExtra{s.row(ctx, `SELECT `+classColumns+`,
-			p.id, p.name, p.username, p.password_hash, p.reserve_url, p.cancel_url, p.secret, p.created_at, p.courses_version,
-			co.name, co.description, co.created_at`+classFrom+` JOIN providers p ON p.id = co.provider_id WHERE cl.id = $1`, id),
-		[]any{&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &pCreated, &p.CoursesVersion,
-			&co.Name, &co.Description, &coCreated}})
+	c, err := scanClass(withExtra{row, append([]any{&p.ID, &p.Name, &p.Username, &p.PasswordHash, &p.ReserveURL, &p.CancelURL, &p.Secret, &pCreated, &p.CoursesVersion,
+		&co.Name, &co.Description, &coCreated}, extra...)})
 	if err != nil {
-		return catalog.Class{}, catalog.Provider{}, catalog.Course{}, mapErr(err, "class")
+		return classToBook{}, err
 	}
 	p.CreatedAt, co.CreatedAt = fromMillis(pCreated), fromMillis(coCreated)
 	co.ID, co.ProviderID, co.ExternalID = c.CourseID, c.ProviderID, c.CourseExternalID
-	return c, p, co, nil
+	return classToBook{c, p, co}, nil
 }
+
+// readClassToBook reads class id for ClassToBook on its own.
+func (s *DB) readClassToBook(ctx context.Context, id int64) (classToBook, error) {
+	r, err := scanClassToBook(s.row(ctx, `SELECT `+classToBookColumns+classToBookFrom+` WHERE cl.id = $1`, id))
+	return r, mapErr(err, "class")
+}
+
+// readClassesToBook sets the answers of several classes' reads with one statement.
+func (s *DB) readClassesToBook(ctx context.Context, ids []int64, answers []readAnswer[classToBook]) {
+	found := make([]bool, len(ids))
+	err := s.readRows(ctx, classesToBookSQL, []any{ids}, func(rows pgx.Rows) error {
+		var i int64
+		r, err := scanClassToBook(rows, &i)
+		if err != nil {
+			return err
+		}
+		answers[i-1], found[i-1] = readAnswer[classToBook]{v: r}, true
+		return nil
+	})
+	for i := range ids {
+		switch {
+		case err != nil:
+			answers[i] = readAnswer[classToBook]{err: mapErr(err, "class")}
+		case !found[i]:
+			answers[i] = readAnswer[classToBook]{err: mapErr(sql.ErrNoRows, "class")}
+		}
+	}
+}
+
+// classesToBookSQL reads the classes whose ids are in $1 for ClassToBook, each with
+// the 1-based position of its id, through the primary key per id (see providersSQL
+// for the shape).
+var classesToBookSQL = `SELECT x.*, k.i FROM unnest((SELECT $1::bigint[])) WITH ORDINALITY AS k(id, i)
+	JOIN LATERAL (SELECT ` + classToBookColumns + classToBookFrom + ` WHERE cl.id = k.id LIMIT 1) x ON true`
 
 // withExtra scans a row whose first columns are what the scanning function expects
 // and whose last ones go to extra, so that one query can feed scanClass and more.
@@ -185,22 +244,26 @@ func (s *DB) createBookingAtOnce(ctx context.Context, b *booking.Booking, check 
 // when taken its booking's ID and its class as it was before its seat. err is the
 // statement's error, no seat being taken.
 func (s *DB) takeSeats(ctx context.Context, rs []*seatRequest) error {
-	args := make([]any, 0, 2+len(rs)*bookingInsertCount)
-	args = append(args, rs[0].b.ClassID, len(rs))
+	rows := make([][]any, len(rs))
 	byRef := make(map[string]*seatRequest, len(rs))
-	for _, r := range rs {
-		args = append(args, bookingInsertValues(*r.b)...)
+	for i, r := range rs {
+		rows[i] = bookingInsertValues(*r.b)
 		byRef[r.b.Reference] = r
 	}
-	rows, err := s.q().QueryContext(ctx, takeSeatsAndInsert(len(rs)), args...)
+	args, err := columnArrays(rows)
+	if err != nil {
+		return err
+	}
+	args = append([]any{rs[0].b.ClassID, len(rs)}, args...)
+	taken, err := s.q().QueryContext(ctx, takeSeatsAndInsert, args...)
 	if err != nil {
 		return mapErr(err, "take a seat")
 	}
-	defer rows.Close()
-	for rows.Next() {
+	defer taken.Close()
+	for taken.Next() {
 		var id int64
 		var ref string
-		c, err := scanClass(withExtra{rows, []any{&id, &ref}})
+		c, err := scanClass(withExtra{taken, []any{&id, &ref}})
 		if err != nil {
 			return mapErr(err, "take a seat")
 		}
@@ -208,7 +271,7 @@ func (s *DB) takeSeats(ctx context.Context, rs []*seatRequest) error {
 			r.class, r.b.ID, r.taken = c, id, true
 		}
 	}
-	if err := rows.Err(); err != nil {
+	if err := taken.Err(); err != nil {
 		return mapErr(err, "take a seat")
 	}
 	// Each request's check sees the class as it was before its own seat, the seats
@@ -273,25 +336,70 @@ func bookingInsertValues(b booking.Booking) []any {
 		millis(b.CreatedAt), millis(b.UpdatedAt), sql.NullInt64{Int64: b.CompanyID, Valid: b.CompanyID != 0}}
 }
 
-// takeSeatsAndInsert returns the PostgreSQL statement that takes $2 seats of class $1
-// and inserts $2 bookings (their values from $3 on), all or none: the class as it is
-// after, and each booking's id and reference. The texts are made once per count.
-func takeSeatsAndInsert(n int) string {
-	return takeSeatsQueries()[n]
-}
-
-var takeSeatsQueries = sync.OnceValue(func() []string {
-	qs := make([]string, seatBatchMax+1)
+// takeSeatsAndInsert is the PostgreSQL statement that takes $2 seats of class $1 and
+// inserts $2 bookings, all or none: the class as it is after, and each booking's id
+// and reference. The bookings come as one array per column of insertBooking ($3 on,
+// columnArrays), so that its text is the same for any number of bookings: one
+// prepared statement per connection, whose generic plan PostgreSQL keeps. (With a
+// VALUES row of parameters per booking there were 32 texts, each planned anew on
+// every execution, as custom plans that saw the values.) The arrays come through
+// sub-SELECTs for the same reason as providersSQL's.
+var takeSeatsAndInsert = func() string {
 	casts := []string{"text", "bigint", "text", "text", "text", "text", "text", "text", "text", "text",
 		"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint"}
-	for n := 1; n <= seatBatchMax; n++ {
-		qs[n] = `WITH c AS (UPDATE classes SET available_seats = available_seats - $2, ever_booked = TRUE
-			WHERE id = $1 AND deleted_at IS NULL AND available_seats >= $2` + takenClass + `),
-			nb AS (` + insertBooking + `SELECT * FROM (VALUES ` + valueRows(n, bookingInsertCount, 3, casts...) +
-			`) v WHERE EXISTS (SELECT 1 FROM c) RETURNING id, reference) SELECT c.*, nb.id, nb.reference FROM c, nb`
+	arrays := make([]string, len(casts))
+	for i, c := range casts {
+		arrays[i] = "(SELECT $" + itoa(3+i) + "::" + c + "[])"
 	}
-	return qs
-})
+	return `WITH c AS (UPDATE classes SET available_seats = available_seats - $2, ever_booked = TRUE
+			WHERE id = $1 AND deleted_at IS NULL AND available_seats >= $2` + takenClass + `),
+		nb AS (` + insertBooking + `SELECT * FROM unnest(` + strings.Join(arrays, ", ") + `) v
+			WHERE EXISTS (SELECT 1 FROM c) RETURNING id, reference)
+		SELECT c.*, nb.id, nb.reference FROM c, nb`
+}()
+
+// columnArrays turns rows of values (each row's values of the same types, as
+// bookingInsertValues makes them) into one array per column, for unnest: a NULL
+// (an invalid sql.NullString or sql.NullInt64) as a nil pointer.
+func columnArrays(rows [][]any) ([]any, error) {
+	out := make([]any, len(rows[0]))
+	for c := range out {
+		switch rows[0][c].(type) {
+		case string:
+			out[c] = column(rows, c, func(v any) string { return v.(string) })
+		case int64:
+			out[c] = column(rows, c, func(v any) int64 { return v.(int64) })
+		case bool:
+			out[c] = column(rows, c, func(v any) bool { return v.(bool) })
+		case sql.NullString:
+			out[c] = column(rows, c, func(v any) *string {
+				if n := v.(sql.NullString); n.Valid {
+					return &n.String
+				}
+				return nil
+			})
+		case sql.NullInt64:
+			out[c] = column(rows, c, func(v any) *int64 {
+				if n := v.(sql.NullInt64); n.Valid {
+					return &n.Int64
+				}
+				return nil
+			})
+		default:
+			return nil, errs.E(errs.Internal, "store: no array for a column of type %T", rows[0][c])
+		}
+	}
+	return out, nil
+}
+
+// column is column c of rows, each value converted by conv.
+func column[T any](rows [][]any, c int, conv func(any) T) []T {
+	out := make([]T, len(rows))
+	for i, r := range rows {
+		out[i] = conv(r[c])
+	}
+	return out
+}
 
 // BookingByReference implements booking.Store.
 func (s *DB) BookingByReference(ctx context.Context, ref string) (booking.Booking, error) {

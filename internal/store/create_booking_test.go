@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -327,4 +329,61 @@ func TestCreateBookingSharedFallsBack(t *testing.T) {
 			t.Errorf("%d failed, %d seats left, %d stored; want 1, 7, 3", failed, f.seats(), f.stored())
 		}
 	})
+}
+
+// TestCreateBookingSharedStoresEveryColumn: a shared statement stores each of its
+// bookings with every column as given, NULLs (no idempotency key, no company) and
+// values side by side.
+func TestCreateBookingSharedStoresEveryColumn(t *testing.T) {
+	f, unlock := lockedClass(t, 10)
+	ctx := context.Background()
+	var company int64
+	if err := f.db.SQL().QueryRowContext(ctx, `INSERT INTO companies (name, name_key, created_at) VALUES ('Acme AS', 'acme as', 0) RETURNING id`).Scan(&company); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	want := make([]booking.Booking, 4)
+	for i := range want {
+		n := strconv.Itoa(i)
+		want[i] = booking.Booking{Reference: "E-" + n, ClassID: f.class.ID, State: booking.Pending,
+			Student:          booking.Person{FirstName: "S" + n, LastName: "L" + n, Email: "s" + n + "@x.example", Phone: "+47 " + n},
+			StudentBirthDate: "1990-01-0" + strconv.Itoa(i+1),
+			Enroller:         booking.Person{FirstName: "E" + n, LastName: "M" + n, Email: "e" + n + "@x.example", Phone: "+46 " + n},
+			Company:          "Co " + n, Comment: "comment " + n, PurchaseOrderNumber: "PO-" + n, ProviderReference: "", Message: "m" + n,
+			CreatedAt: now.Add(time.Duration(i) * time.Millisecond), UpdatedAt: now.Add(time.Duration(i+10) * time.Millisecond)}
+		if i%2 == 1 {
+			want[i].IdempotencyKey, want[i].CompanyID = "key-"+n, company
+		}
+	}
+	errors := make([]error, len(want))
+	var wg sync.WaitGroup
+	start := func(i int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errors[i] = f.db.CreateBooking(ctx, &want[i], pass)
+		}()
+	}
+	start(0)
+	f.queued(0)
+	for i := 1; i < len(want); i++ {
+		start(i)
+	}
+	f.queued(len(want) - 1)
+	unlock()
+	wg.Wait()
+	for i, w := range want {
+		if errors[i] != nil {
+			t.Fatalf("booking %d: %v", i, errors[i])
+		}
+		got, err := f.db.BookingByReference(ctx, w.Reference)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.CreatedAt, w.UpdatedAt = w.CreatedAt.UTC(), w.UpdatedAt.UTC()
+		got.CreatedAt, got.UpdatedAt = got.CreatedAt.UTC(), got.UpdatedAt.UTC()
+		if !reflect.DeepEqual(got, w) {
+			t.Errorf("booking %d stored as\n%+v\nwant\n%+v", i, got, w)
+		}
+	}
 }

@@ -27,7 +27,7 @@ import (
 // run in its own goroutine afterwards (createBookingAtOnce). Other processes, and
 // other classes, do not wait for these statements.
 const (
-	seatBatchMax     = 32               // requests per statement: 2 + 23 × 32 parameters
+	seatBatchMax     = 32               // requests per statement
 	seatBatchTimeout = 30 * time.Second // bounds a shared statement, which no request's context ends
 )
 

@@ -23,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/errs"
 	"github.com/tportal/tportal/internal/sqldb"
 )
@@ -63,6 +64,10 @@ type DB struct {
 	// providerReads shares PostgreSQL's provider reads among this process's
 	// concurrent API calls (providerbatch.go).
 	providerReads providerReads
+	// tokenReads and classReads share PostgreSQL's token and class reads among
+	// this process's concurrent bookings (readbatch.go).
+	tokenReads sharedReads[string, auth.Token]
+	classReads sharedReads[int64, classToBook]
 	// pgBatches shares PostgreSQL commits among this process's concurrent
 	// one-statement writes (pgbatch.go).
 	pgBatches pgBatches

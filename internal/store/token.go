@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/tportal/tportal/internal/auth"
 )
 
@@ -43,11 +45,47 @@ func (s *DB) CreateCompanyToken(ctx context.Context, name, hash string, expiresA
 	return id, mapErr(err, "API token "+name)
 }
 
-// TokenByHash implements auth.TokenStore: errs.NotFound for an unknown hash.
+// TokenByHash implements auth.TokenStore: errs.NotFound for an unknown hash. On
+// PostgreSQL outside a transaction, concurrent reads share statements (tokenReads).
 func (s *DB) TokenByHash(ctx context.Context, hash string) (auth.Token, error) {
+	if s.dialect.name == "postgres" && s.joined(ctx) == nil {
+		return s.tokenReads.read(ctx, hash, s.readToken, s.readTokens)
+	}
+	return s.readToken(ctx, hash)
+}
+
+// readToken reads the token with hash on its own.
+func (s *DB) readToken(ctx context.Context, hash string) (auth.Token, error) {
 	t, err := scanToken(s.row(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hash))
 	return t, mapErr(err, "API token")
 }
+
+// readTokens sets the answers of several hashes' reads with one statement.
+func (s *DB) readTokens(ctx context.Context, hashes []string, answers []readAnswer[auth.Token]) {
+	found := make([]bool, len(hashes))
+	err := s.readRows(ctx, tokensSQL, []any{hashes}, func(rows pgx.Rows) error {
+		var i int64
+		t, err := scanToken(withExtra{rows, []any{&i}})
+		if err != nil {
+			return err
+		}
+		answers[i-1], found[i-1] = readAnswer[auth.Token]{v: t}, true
+		return nil
+	})
+	for i := range hashes {
+		switch {
+		case err != nil:
+			answers[i] = readAnswer[auth.Token]{err: mapErr(err, "API token")}
+		case !found[i]:
+			answers[i] = readAnswer[auth.Token]{err: mapErr(sql.ErrNoRows, "API token")}
+		}
+	}
+}
+
+// tokensSQL reads the tokens whose hashes are in $1, each with the 1-based position
+// of its hash, through the unique index per hash (see providersSQL for the shape).
+const tokensSQL = `SELECT t.*, k.i FROM unnest((SELECT $1::text[])) WITH ORDINALITY AS k(hash, i)
+	JOIN LATERAL (SELECT ` + tokenColumns + ` FROM api_tokens WHERE token_hash = k.hash LIMIT 1) t ON true`
 
 // Tokens implements auth.TokenStore: every token, oldest first.
 func (s *DB) Tokens(ctx context.Context) ([]auth.Token, error) {
