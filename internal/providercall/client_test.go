@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -664,5 +665,22 @@ func TestFormatBytes(t *testing.T) {
 		if got := formatBytes(n); got != want {
 			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestReadBody checks readBody against io.ReadAll whatever length was announced:
+// none, the right one, less or more than the body, and a read error.
+func TestReadBody(t *testing.T) {
+	for _, body := range []string{"", "x", `{"successful":true,"bookingReference":"P-1"}`, strings.Repeat("é", 3000)} {
+		for _, announced := range []int64{-1, 0, int64(len(body)), int64(len(body)) / 2, int64(len(body)) + 7, DefaultMaxBodyBytes + 1} {
+			got, err := readBody(iotest.OneByteReader(strings.NewReader(body)), announced)
+			if err != nil || string(got) != body {
+				t.Errorf("readBody(%d bytes, announced %d) = %d bytes, %v", len(body), announced, len(got), err)
+			}
+		}
+	}
+	broken := io.MultiReader(strings.NewReader("abc"), iotest.ErrReader(errors.New("reset")))
+	if got, err := readBody(broken, 10); err == nil || string(got) != "abc" {
+		t.Errorf("readBody of a broken body = %q, %v; want abc and the error", got, err)
 	}
 }
