@@ -57,7 +57,8 @@ func TestProcStats(t *testing.T) {
 	if err != nil || rss < 1<<20 {
 		t.Errorf("peakRSS = %d, %v; want at least 1 MiB", rss, err)
 	}
-	// A peak made and dropped before the reset is not reported after it.
+	// A peak made and dropped before the reset is not reported after it. Of the 64 MiB,
+	// a quarter must be gone: under the race detector its shadow memory stays mapped.
 	big := make([]byte, 64<<20)
 	for i := 0; i < len(big); i += 4096 {
 		big[i] = 1
@@ -69,7 +70,7 @@ func TestProcStats(t *testing.T) {
 	if err := resetPeakRSS(os.Getpid()); err != nil {
 		t.Fatalf("resetPeakRSS: %v", err)
 	}
-	if after, err := peakRSS(os.Getpid()); err != nil || after >= before-32<<20 {
+	if after, err := peakRSS(os.Getpid()); err != nil || after >= before-16<<20 {
 		t.Errorf("peakRSS after reset = %d, %v; want well below %d", after, err, before)
 	}
 	if m := machine(); m.Cores < 1 || m.LoadBefore == "" {
