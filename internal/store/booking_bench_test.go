@@ -57,10 +57,7 @@ func BenchmarkBookingWrites(b *testing.B) {
 						{BookingID: before.ID, Kind: "booking_confirmed", To: "ola@acme.example", Subject: "Booking confirmed", Body: body, CreatedAt: now},
 						{BookingID: before.ID, Kind: "booking_confirmed", To: "kari@acme.example", Subject: "Booking confirmed", Body: body, Calendar: calendar, CreatedAt: now},
 					}
-					calls := []providercall.Call{{At: now, ProviderID: 1, ProviderName: "Acme", Kind: providercall.KindReserve,
-						URL: "https://acme.example/reserve", BookingReference: ref, HTTPStatus: 200, Latency: time.Millisecond,
-						Outcome: providercall.OutcomeAnswered, Success: true, RequestMethod: "GET", RequestParams: params,
-						AnswerContentType: "application/json", AnswerBody: `{"successful":true,"bookingReference":"P-` + ref + `","errorMessage":""}`}}
+					calls := []providercall.Call{reserveCall(now, ref, params)}
 					if updated, err := db.RecordReserveAnswer(ctx, calls, before, &after); err != nil || !updated {
 						b.Errorf("RecordReserveAnswer = %v, %v", updated, err)
 						return
@@ -74,4 +71,13 @@ func BenchmarkBookingWrites(b *testing.B) {
 			}
 		})
 	}
+}
+
+// reserveCall is the journal entry of a successful reserve call for booking ref, as
+// the booking benchmarks record it.
+func reserveCall(now time.Time, ref, params string) providercall.Call {
+	return providercall.Call{At: now, ProviderID: 1, ProviderName: "Acme", Kind: providercall.KindReserve,
+		URL: "https://acme.example/reserve", BookingReference: ref, HTTPStatus: 200, Latency: time.Millisecond,
+		Outcome: providercall.OutcomeAnswered, Success: true, RequestMethod: "GET", RequestParams: params,
+		AnswerContentType: "application/json", AnswerBody: `{"successful":true,"bookingReference":"P-` + ref + `","errorMessage":""}`}
 }

@@ -62,10 +62,7 @@ func BenchmarkBookingPath(b *testing.B) {
 			}
 			after := before
 			after.State, after.ProviderReference, after.UpdatedAt = booking.Reserved, "P-"+ref, time.Now()
-			calls := []providercall.Call{{At: now, ProviderID: 1, ProviderName: "Acme", Kind: providercall.KindReserve,
-				URL: "https://acme.example/reserve", BookingReference: ref, HTTPStatus: 200, Latency: time.Millisecond,
-				Outcome: providercall.OutcomeAnswered, Success: true, RequestMethod: "GET", RequestParams: params,
-				AnswerContentType: "application/json", AnswerBody: `{"successful":true,"bookingReference":"P-` + ref + `","errorMessage":""}`}}
+			calls := []providercall.Call{reserveCall(now, ref, params)}
 			if updated, err := db.RecordReserveAnswer(ctx, calls, before, &after); err != nil || !updated {
 				b.Errorf("RecordReserveAnswer = %v, %v", updated, err)
 				return

@@ -132,15 +132,7 @@ func TestProviderReadsSeeEarlierWrites(t *testing.T) {
 	sqldbtest.ForEach(t, func(t *testing.T, dialect string) {
 		url := sqldbtest.URL(t, dialect, "tportal")
 		ctx := context.Background()
-		open := func() *DB {
-			s, err := Open(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		}
-		s, other := open(), open()
+		s, other := openInstance(t, url), openInstance(t, url)
 		_, course := batchFixture(t, s)
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -259,4 +251,16 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out")
 		}
 	}
+}
+
+// openInstance opens the store at url as one more portal instance would, closed
+// when the test ends.
+func openInstance(t *testing.T, url string) *DB {
+	t.Helper()
+	s, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

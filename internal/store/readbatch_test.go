@@ -246,15 +246,7 @@ func TestSharedReadsConcurrentAndFresh(t *testing.T) {
 	sqldbtest.ForEach(t, func(t *testing.T, dialect string) {
 		url := sqldbtest.URL(t, dialect, "tportal")
 		ctx := context.Background()
-		open := func() *DB {
-			s, err := Open(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		}
-		s, other := open(), open()
+		s, other := openInstance(t, url), openInstance(t, url)
 		ids := sharedReadsFixture(t, s)
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
