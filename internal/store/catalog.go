@@ -170,14 +170,18 @@ func (s *DB) ProviderWithCourse(ctx context.Context, username, externalCourseID 
 
 // providerRead answers k, through providerReads on PostgreSQL outside a transaction.
 func (s *DB) providerRead(ctx context.Context, k providerKey) (catalog.Provider, *catalog.Course, error) {
+	var r providerResult
+	var err error
 	if s.dialect.name == "postgres" && s.joined(ctx) == nil {
-		return s.providerReads.read(ctx, s, k)
+		r, err = s.providerReads.read(ctx, k, s.readProvider, s.readProviders)
+	} else {
+		r, err = s.readProvider(ctx, k)
 	}
-	return s.readProvider(ctx, k)
+	return r.p, r.c, err
 }
 
 // readProvider answers k with a one-row statement of its own (readRow).
-func (s *DB) readProvider(ctx context.Context, k providerKey) (catalog.Provider, *catalog.Course, error) {
+func (s *DB) readProvider(ctx context.Context, k providerKey) (providerResult, error) {
 	var r providerRow
 	var err error
 	if k.withCourse {
@@ -186,10 +190,10 @@ func (s *DB) readProvider(ctx context.Context, k providerKey) (catalog.Provider,
 		err = s.readRow(ctx, providerByUsernameSQL, []any{k.username}, r.dest()[:9]...)
 	}
 	if err != nil {
-		return catalog.Provider{}, nil, mapErr(err, "provider "+k.username)
+		return providerResult{}, mapErr(err, "provider "+k.username)
 	}
 	p, c := r.result()
-	return p, c, nil
+	return providerResult{p, c}, nil
 }
 
 // providerRow is a provider's columns (providerColumns) and those of a course that

@@ -60,17 +60,17 @@ func TestReadProvidersAnswersEachRead(t *testing.T) {
 		s := openNative(t, dialect)
 		batchFixture(t, s)
 		ctx := context.Background()
-		b := &providerBatch{keys: batchKeys}
-		s.readProviders(ctx, b)
+		answers := make([]readAnswer[providerResult], len(batchKeys))
+		s.readProviders(ctx, batchKeys, answers)
 		for i, k := range batchKeys {
-			p, c, err := s.readProvider(ctx, k)
-			got := b.answers[i]
-			if !reflect.DeepEqual(got.p, p) || !reflect.DeepEqual(got.c, c) || errs.Is(got.err, errs.NotFound) != errs.Is(err, errs.NotFound) || (got.err == nil) != (err == nil) {
-				t.Errorf("key %+v: shared = %+v, %+v, %v; alone = %+v, %+v, %v", k, got.p, got.c, got.err, p, c, err)
+			alone, err := s.readProvider(ctx, k)
+			got := answers[i]
+			if !reflect.DeepEqual(got.v, alone) || errs.Is(got.err, errs.NotFound) != errs.Is(err, errs.NotFound) || (got.err == nil) != (err == nil) {
+				t.Errorf("key %+v: shared = %+v, %v; alone = %+v, %v", k, got.v, got.err, alone, err)
 			}
 		}
-		if b.answers[0].c == nil || b.answers[0].c.ExternalID != "A" || b.answers[5].err == nil || b.answers[4].c != nil {
-			t.Errorf("answers %+v: want acme's course A first, no course for acme/none and NotFound for nobody", b.answers)
+		if answers[0].v.c == nil || answers[0].v.c.ExternalID != "A" || !errs.Is(answers[5].err, errs.NotFound) || answers[4].v.c != nil {
+			t.Errorf("answers %+v: want acme's course A first, no course for acme/none and NotFound for nobody", answers)
 		}
 	})
 }
@@ -84,7 +84,8 @@ func TestProviderReadsConcurrent(t *testing.T) {
 		ctx := context.Background()
 		want := make([]string, len(batchKeys))
 		for i, k := range batchKeys {
-			want[i] = answerString(s.readProvider(ctx, k))
+			r, err := s.readProvider(ctx, k)
+			want[i] = answerString(r.p, r.c, err)
 		}
 		var wg sync.WaitGroup
 		for g := range 16 {
@@ -170,76 +171,6 @@ func TestProviderReadsSeeEarlierWrites(t *testing.T) {
 			if c == nil || c.ClassesVersion != want {
 				t.Fatalf("write %d: read course %+v; want classes version %d", n, c, want)
 			}
-		}
-	})
-}
-
-// A read whose context ends while it waits for a shared statement returns at once,
-// and the statement still answers the others, even when it was the statement's
-// leader that left.
-func TestProviderReadsWaiterCancelled(t *testing.T) {
-	sqldbtest.ForEach(t, func(t *testing.T, dialect string) {
-		if dialect != "postgres" {
-			t.Skip("reads are shared on PostgreSQL only")
-		}
-		s := openNative(t, dialect)
-		acme, courseA := batchFixture(t, s)
-		pr := &s.providerReads
-		// Fill the statements in flight, so that the next reads wait.
-		for range providerReadsRunning {
-			if _, _, lead := pr.join(providerKey{username: "x"}); !lead {
-				t.Fatal("a read with nothing in flight does not run at once")
-			}
-		}
-		ctx := context.Background()
-		waiting := func(n int) func() bool {
-			return func() bool {
-				pr.mu.Lock()
-				defer pr.mu.Unlock()
-				return pr.waiting != nil && pr.waiting.reads == n
-			}
-		}
-		leaderCtx, cancelLeader := context.WithCancel(ctx)
-		leader := make(chan error, 1)
-		go func() {
-			_, _, err := s.ProviderWithCourse(leaderCtx, "acme", "A")
-			leader <- err
-		}()
-		waitFor(t, waiting(1))
-		type answer struct {
-			c   *catalog.Course
-			err error
-		}
-		same := make(chan answer, 1)
-		go func() { // the leader's key: shares its answer
-			_, c, err := s.ProviderWithCourse(ctx, "acme", "A")
-			same <- answer{c, err}
-		}()
-		goneCtx, cancelGone := context.WithCancel(ctx)
-		gone := make(chan error, 1)
-		go func() {
-			_, _, err := s.ProviderWithCourse(goneCtx, "acme", "A")
-			gone <- err
-		}()
-		waitFor(t, waiting(3))
-		cancelGone()
-		select {
-		case err := <-gone:
-			if err == nil {
-				t.Error("a read cancelled while waiting succeeded")
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatal("a read cancelled while waiting did not return")
-		}
-		cancelLeader()
-		pr.finish()
-		pr.finish()
-		<-leader
-		if a := <-same; a.err != nil || a.c == nil || a.c.ID != courseA.ID {
-			t.Errorf("a read sharing a cancelled leader's statement = %+v, %v; want course %d", a.c, a.err, courseA.ID)
-		}
-		if p, err := s.ProviderByUsername(ctx, "acme"); err != nil || p.ID != acme.ID {
-			t.Errorf("a later read = %+v, %v; want acme", p, err)
 		}
 	})
 }

@@ -8,16 +8,16 @@ import (
 	"github.com/tportal/tportal/internal/errs"
 )
 
-// Shared one-row reads for PostgreSQL's bookings: the API token's (TokenByHash) and
-// the class's (ClassToBook), which every booking reads before it writes.
+// Shared one-row reads for PostgreSQL: the API token's (TokenByHash) and the class's
+// (ClassToBook), which every booking reads before it writes, and the provider's
+// (providerbatch.go), which every course-provider API call reads.
 //
 // Each was a statement of its own: a round trip, and a backend's fixed cost per
 // statement (protocol, snapshot, executor start and end, the socket's syscalls), on
 // the same cores as tportal; at 16 concurrent bookings of one class through one token
-// they are the same two rows read again and again. So, as providerReads does for the
-// course-provider API's reads, at most sharedReadsRunning of this process's reads of
-// one kind run at a time; those arriving meanwhile wait and then share the next
-// statement, each distinct key once. A read alone waits for nothing and runs its
+// they are the same two rows read again and again. So at most sharedReadsRunning of
+// this process's reads of one kind run at a time; those arriving meanwhile wait and
+// then share the next statement, each distinct key once. A read alone waits for nothing and runs its
 // one-row statement as before; a shared statement of one distinct key (the usual
 // case: one class, one token) is that same one-row statement too.
 //

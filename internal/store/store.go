@@ -61,13 +61,12 @@ type DB struct {
 	// seats shares PostgreSQL's seat statements among this process's concurrent
 	// bookings of a class (seatbatch.go).
 	seats seatBatches
-	// providerReads shares PostgreSQL's provider reads among this process's
-	// concurrent API calls (providerbatch.go).
-	providerReads providerReads
-	// tokenReads and classReads share PostgreSQL's token and class reads among
-	// this process's concurrent bookings (readbatch.go).
-	tokenReads sharedReads[string, auth.Token]
-	classReads sharedReads[int64, classToBook]
+	// providerReads, tokenReads and classReads share PostgreSQL's provider reads
+	// among this process's concurrent API calls (providerbatch.go), and its token
+	// and class reads among its concurrent bookings (readbatch.go).
+	providerReads sharedReads[providerKey, providerResult]
+	tokenReads    sharedReads[string, auth.Token]
+	classReads    sharedReads[int64, classToBook]
 	// pgBatches shares PostgreSQL commits among this process's concurrent
 	// one-statement writes (pgbatch.go).
 	pgBatches pgBatches
