@@ -47,6 +47,7 @@ type readAnswer[V any] struct {
 // readBatch is the reads that share a statement.
 type readBatch[K comparable, V any] struct {
 	keys    []K             // distinct; appended under mu until the batch's turn comes
+	reads   int             // reads it answers, a key's repeats included; guarded by mu
 	answers []readAnswer[V] // by index of keys, set by the batch's leader before done
 	turn    chan struct{}   // closed when the batch may run; nil for one that runs at once
 	done    chan struct{}   // closed once every answer is set
@@ -95,21 +96,23 @@ func (sr *sharedReads[K, V]) join(k K) (b *readBatch[K, V], i int, lead bool) {
 	defer sr.mu.Unlock()
 	if sr.running < sharedReadsRunning { // then nothing waits either
 		sr.running++
-		return &readBatch[K, V]{keys: []K{k}, done: make(chan struct{})}, 0, true
+		return &readBatch[K, V]{keys: []K{k}, reads: 1, done: make(chan struct{})}, 0, true
 	}
 	w := sr.waiting
 	if w == nil {
-		sr.waiting = &readBatch[K, V]{keys: []K{k}, turn: make(chan struct{}), done: make(chan struct{})}
+		sr.waiting = &readBatch[K, V]{keys: []K{k}, reads: 1, turn: make(chan struct{}), done: make(chan struct{})}
 		return sr.waiting, 0, true
 	}
 	for i, o := range w.keys {
 		if o == k {
+			w.reads++
 			return w, i, false
 		}
 	}
 	if len(w.keys) == sharedReadsMax {
 		return nil, 0, false
 	}
+	w.reads++
 	w.keys = append(w.keys, k)
 	return w, len(w.keys) - 1, false
 }
