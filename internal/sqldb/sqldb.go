@@ -71,7 +71,9 @@ func Redact(dbURL string) string {
 // on its caller's CPU and takes one writer at a time, so connections beyond a couple
 // per CPU add no throughput, only memory: each holds its own schema, prepared
 // statements and page cache, and on 2 CPUs four instead of eight took about 2 MiB off
-// the peak RSS at 64 clients ("Peak memory at c = 64").
+// the peak RSS at 64 clients ("Peak memory at c = 64"). The portal's store keeps one
+// of them out of the pool as its writer (its group commits'): the writes ran one at a
+// time before as well, each holding one connection, so the readers keep the rest.
 func SQLitePoolSize() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // OpenSQLite opens the SQLite database file at path (creating it and its folder if

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,19 +17,30 @@ import (
 	"github.com/tportal/tportal/internal/store/storetest"
 )
 
-// BenchmarkBookingPath runs the store's part of a booking through the API on
-// PostgreSQL as the booking engine does, from 16 goroutines: the token's read, the
-// class's (ClassToBook), the seat and the PENDING booking, the reserve answer. Beside
-// this process's CPU per booking it reports PostgreSQL's: the CPU of the database's
-// backends (/proc, as the server runs on this machine), which shares the cores.
+// BenchmarkBookingPath runs the store's part of a booking through the API as the
+// booking engine does, from 16 goroutines: the token's read, the class's
+// (ClassToBook), the seat and the PENDING booking, the reserve answer. Beside this
+// process's CPU per booking it reports, on PostgreSQL, the CPU of the database's
+// backends (/proc, as the server runs on this machine), which shares the cores; on
+// SQLite, the read system calls per booking (Linux), the page reads of connections
+// whose page cache another connection's commit made stale.
 //
 //	TPORTAL_TEST_POSTGRES=… go test -run '^$' -bench BookingPath -count 3 ./internal/store/
+//	go test -run '^$' -bench 'BookingPath/sqlite' -count 3 ./internal/store/
 func BenchmarkBookingPath(b *testing.B) {
-	if !strings.Contains(strings.Join(storetest.Dialects(), ","), "postgres") {
-		b.Skip("PostgreSQL only: set TPORTAL_TEST_POSTGRES")
+	for _, dialect := range []string{"postgres", "sqlite"} {
+		b.Run(dialect, func(b *testing.B) {
+			if !slices.Contains(storetest.Dialects(), dialect) {
+				b.Skip("PostgreSQL: set TPORTAL_TEST_POSTGRES")
+			}
+			benchmarkBookingPath(b, storetest.Open(b, dialect))
+		})
 	}
+}
+
+func benchmarkBookingPath(b *testing.B, db *store.DB) {
 	ctx := context.Background()
-	db := storetest.Open(b, "postgres")
+	postgres := db.Dialect() == "postgres"
 	_, _, cl := seed(b, db)
 	if _, err := db.SQL().ExecContext(ctx, `UPDATE classes SET available_seats = 10000000 WHERE id = $1`, cl.ID); err != nil {
 		b.Fatal(err)
@@ -39,7 +51,12 @@ func BenchmarkBookingPath(b *testing.B) {
 	params := strings.Repeat("studentFirstName=[redacted]&", 12)
 	var n atomic.Int64
 	b.SetParallelism(8) // 16 goroutines on 2 cores
-	cpu, pgCPU := storetest.ProcessCPU(), backendsCPU(b, db)
+	var pgCPU time.Duration
+	if postgres {
+		pgCPU = backendsCPU(b, db)
+	}
+	cpu := storetest.ProcessCPU()
+	reads, readsKnown := storetest.ReadSyscalls()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -71,7 +88,11 @@ func BenchmarkBookingPath(b *testing.B) {
 	})
 	b.StopTimer()
 	b.ReportMetric(float64((storetest.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
-	b.ReportMetric(float64((backendsCPU(b, db)-pgCPU).Microseconds())/float64(b.N), "pg-cpu-µs/op")
+	if postgres {
+		b.ReportMetric(float64((backendsCPU(b, db)-pgCPU).Microseconds())/float64(b.N), "pg-cpu-µs/op")
+	} else if now, ok := storetest.ReadSyscalls(); ok && readsKnown {
+		b.ReportMetric(float64(now-reads)/float64(b.N), "read-syscalls/op")
+	}
 }
 
 // backendsCPU is the CPU time used so far by the backends of db's database, user

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -371,6 +372,92 @@ func TestGroupCommitFailingFirstMember(t *testing.T) {
 			}
 			if !stored(t, s, "second") || !stored(t, s, "third") {
 				t.Error("a write queued behind the failed first member is not stored")
+			}
+		})
+	}
+}
+
+// Consecutive groups run on one connection, the writer, whatever the pool hands out
+// between them: a TEMP table, which only the connection that made it sees, made in
+// the first group is there in the later ones and on no pooled connection.
+// database/sql hands out the connection freed last, so while each group took a
+// pooled connection, a reader holding one between two groups moved the second
+// group to another connection.
+func TestGroupCommitKeepsItsConnection(t *testing.T) {
+	s := openGroupDB(t)
+	ctx := context.Background()
+	if err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TEMP TABLE gc_writer (n INTEGER)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		reader, err := s.SQL().Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := reader.QueryRowContext(ctx, `SELECT count(*) FROM temp.sqlite_schema WHERE name = 'gc_writer'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Fatalf("round %d: a pooled connection has the writer's TEMP table", i)
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO gc_writer (n) VALUES ($1)`, i)
+			return err
+		})
+		reader.Close()
+		if err != nil {
+			t.Fatalf("round %d: the group did not run on the first group's connection: %v", i, err)
+		}
+	}
+}
+
+// A writer connection that breaks, or that a failed BEGIN leaves unusable, is
+// replaced by a fresh one instead of failing every later group; the unusable one
+// is closed, not handed back to the pool (it would hold the write lock here).
+func TestGroupCommitReplacesABrokenConnection(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name      string
+		breakIt   func(*sql.Conn) error
+		firstFail bool // the next write fails, and only that one
+	}{
+		{"closed as bad", func(c *sql.Conn) error {
+			// database/sql closes a connection whose user reports it bad.
+			if err := c.Raw(func(any) error { return driver.ErrBadConn }); !errors.Is(err, driver.ErrBadConn) {
+				return fmt.Errorf("Raw = %v", err)
+			}
+			return nil
+		}, false},
+		{"left in a transaction", func(c *sql.Conn) error {
+			_, err := c.ExecContext(ctx, `BEGIN IMMEDIATE`)
+			return err
+		}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openGroupDB(t)
+			if err := s.tx(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, "before") }); err != nil {
+				t.Fatal(err)
+			}
+			broken := s.group.conn
+			if err := tt.breakIt(broken); err != nil {
+				t.Fatal(err)
+			}
+			err := s.tx(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, "next") })
+			if tt.firstFail != (err != nil) {
+				t.Fatalf("the write after the break: %v, want an error: %v", err, tt.firstFail)
+			}
+			if err := s.tx(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, "after") }); err != nil {
+				t.Fatalf("the writer connection was not replaced: %v", err)
+			}
+			if s.group.conn == broken {
+				t.Error("the groups still run on the broken connection")
+			}
+			if !stored(t, s, "after") || stored(t, s, "next") == tt.firstFail {
+				t.Error("the writes' outcomes are not the ones they reported")
 			}
 		})
 	}

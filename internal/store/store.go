@@ -216,13 +216,19 @@ func (s *DB) migrate(ctx context.Context) error {
 // Dialect names the database: "sqlite" or "postgres".
 func (s *DB) Dialect() string { return s.dialect.name }
 
-// Close closes the statements and the connections.
+// Close closes the statements and the connections. On SQLite it first waits for the
+// group transaction being filled, if any, and releases the writer connection
+// (groupcommit.go); the last checkpoint then covers every write.
 func (s *DB) Close() error {
+	var werr error
+	if s.dialect.name == "sqlite" {
+		werr = s.closeWriter()
+	}
 	if s.checkpoints != nil {
 		s.checkpoints.Close()
 	}
 	s.closeStatements()
-	return s.db.Close()
+	return errors.Join(s.db.Close(), werr)
 }
 
 // Ping checks that the database answers, for readiness probes.
