@@ -126,16 +126,16 @@ func TestClassesVersionChangesWithEveryWrite(t *testing.T) {
 }
 
 // TestClassesVersionOncePerTransaction checks PostgreSQL's row-level version trigger
-// (migration 00016): a transaction adds to its shard row once however many classes
-// of the course it writes (a shared batch, the sweep), yet every committed
-// transaction still changes the version: the next one on the same connection (the
-// same shard row), one whose first write was rolled back to a savepoint, and both
-// courses of a class moved from one to the other.
+// (migrations 00016 and 00018): a transaction adds to its shard row once however many
+// classes of the course it writes (a shared batch, the sweep), yet every committed
+// transaction still changes the version of every course it touched: the next one on
+// the same connection (the same shard row and, for 00018, a remembered course of an
+// earlier transaction), one whose first write was rolled back to a savepoint, one
+// alternating between courses, and both courses of a class moved from one to the
+// other. On SQLite, whose triggers of 00010 add one per class row written, the cases
+// that need no second connection run too.
 func TestClassesVersionOncePerTransaction(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, dialect string) {
-		if dialect != "postgres" {
-			t.Skip("SQLite's triggers of 00010 add to the course row per statement")
-		}
 		ctx := context.Background()
 		db := storetest.Open(t, dialect)
 		p, co, a := seed(t, db)
@@ -145,6 +145,10 @@ func TestClassesVersionOncePerTransaction(t *testing.T) {
 		}
 		other := catalog.Course{ProviderID: p.ID, ExternalID: "OTHER", Name: "Other", CreatedAt: time.Now()}
 		if err := db.CreateCourse(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+		o := newClass(t, other, "O")
+		if err := db.CreateClass(ctx, &o); err != nil {
 			t.Fatal(err)
 		}
 		version := func(course int64) int64 {
@@ -185,6 +189,51 @@ func TestClassesVersionOncePerTransaction(t *testing.T) {
 			if got := version(course) - before; got != want {
 				t.Errorf("%s: the version went up by %d, want %d", step, got, want)
 			}
+		}
+
+		// Migration 00018: the trigger skips its queries for a transaction's further rows
+		// of the course it added for last. pg is how much the version goes up on
+		// PostgreSQL (at least, at most), sqlite on SQLite (one per class row written).
+		type rise struct {
+			course       int64
+			pgMin, pgMax int64
+			sqlite       int64
+		}
+		for _, c := range []struct {
+			name string
+			txs  [][]string // each a transaction, in turn
+			want []rise
+		}{
+			{"two classes of one course", [][]string{{seat(a.ID), seat(b.ID)}},
+				[]rise{{co.ID, 1, 1, 2}, {other.ID, 0, 0, 0}}},
+			{"two courses", [][]string{{seat(a.ID), seat(o.ID)}},
+				[]rise{{co.ID, 1, 1, 1}, {other.ID, 1, 1, 1}}},
+			// Only the last course is remembered: back to the first, it may add again.
+			{"alternating courses", [][]string{{seat(a.ID), seat(o.ID), seat(b.ID)}},
+				[]rise{{co.ID, 1, 2, 2}, {other.ID, 1, 1, 1}}},
+			// The second transaction's rows are of the course the first one remembered.
+			{"a later transaction", [][]string{{seat(a.ID), seat(b.ID)}, {seat(b.ID), seat(a.ID)}},
+				[]rise{{co.ID, 2, 2, 4}, {other.ID, 0, 0, 0}}},
+		} {
+			before := make([]int64, len(c.want))
+			for i, w := range c.want {
+				before[i] = version(w.course)
+			}
+			for _, stmts := range c.txs {
+				inTx(c.name, stmts...)
+			}
+			for i, w := range c.want {
+				lo, hi := w.pgMin, w.pgMax
+				if dialect != "postgres" {
+					lo, hi = w.sqlite, w.sqlite
+				}
+				if got := version(w.course) - before[i]; got < lo || got > hi {
+					t.Errorf("%s: the version of course %d went up by %d, want %d to %d", c.name, w.course, got, lo, hi)
+				}
+			}
+		}
+		if dialect != "postgres" {
+			return // the cases below want one addition per transaction, SQLite adds one per row
 		}
 
 		v := version(co.ID)
