@@ -342,18 +342,24 @@ func bookingInsertValues(b booking.Booking) []any {
 // columnArrays), so that its text is the same for any number of bookings: one
 // prepared statement per connection, whose generic plan PostgreSQL keeps. (With a
 // VALUES row of parameters per booking there were 32 texts, each planned anew on
-// every execution, as custom plans that saw the values.) The arrays come through
-// sub-SELECTs for the same reason as providersSQL's.
+// every execution, as custom plans that saw the values.) The arrays come through one
+// subquery, a, for the same reason as providersSQL's sub-SELECTs: its OFFSET 0 keeps
+// the planner from pulling it up, so even a custom plan's unnest sees columns, not
+// the values, and the plan stays the generic one; and the arrays are one row read
+// once, where a sub-SELECT per array was 23 InitPlans.
 var takeSeatsAndInsert = func() string {
 	casts := []string{"text", "bigint", "text", "text", "text", "text", "text", "text", "text", "text",
 		"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint"}
 	arrays := make([]string, len(casts))
+	columns := make([]string, len(casts))
 	for i, c := range casts {
-		arrays[i] = "(SELECT $" + itoa(3+i) + "::" + c + "[])"
+		columns[i] = "a.c" + itoa(i)
+		arrays[i] = "$" + itoa(3+i) + "::" + c + "[] AS c" + itoa(i)
 	}
 	return `WITH c AS (UPDATE classes SET available_seats = available_seats - $2, ever_booked = TRUE
 			WHERE id = $1 AND deleted_at IS NULL AND available_seats >= $2` + takenClass + `),
-		nb AS (` + insertBooking + `SELECT * FROM unnest(` + strings.Join(arrays, ", ") + `) v
+		nb AS (` + insertBooking + `SELECT v.* FROM (SELECT ` + strings.Join(arrays, ", ") + ` OFFSET 0) a,
+				unnest(` + strings.Join(columns, ", ") + `) v
 			WHERE EXISTS (SELECT 1 FROM c) RETURNING id, reference)
 		SELECT c.*, nb.id, nb.reference FROM c, nb`
 }()
