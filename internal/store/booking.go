@@ -342,18 +342,24 @@ func bookingInsertValues(b booking.Booking) []any {
 // columnArrays), so that its text is the same for any number of bookings: one
 // prepared statement per connection, whose generic plan PostgreSQL keeps. (With a
 // VALUES row of parameters per booking there were 32 texts, each planned anew on
-// every execution, as custom plans that saw the values.) The arrays come through
-// sub-SELECTs for the same reason as providersSQL's.
+// every execution, as custom plans that saw the values.) The arrays come through one
+// subquery, a, for the same reason as providersSQL's sub-SELECTs: its OFFSET 0 keeps
+// the planner from pulling it up, so even a custom plan's unnest sees columns, not
+// the values, and the plan stays the generic one; and the arrays are one row read
+// once, where a sub-SELECT per array was 23 InitPlans.
 var takeSeatsAndInsert = func() string {
 	casts := []string{"text", "bigint", "text", "text", "text", "text", "text", "text", "text", "text",
 		"text", "text", "text", "text", "text", "text", "text", "text", "boolean", "text", "bigint", "bigint", "bigint"}
 	arrays := make([]string, len(casts))
+	columns := make([]string, len(casts))
 	for i, c := range casts {
-		arrays[i] = "(SELECT $" + itoa(3+i) + "::" + c + "[])"
+		columns[i] = "a.c" + itoa(i)
+		arrays[i] = "$" + itoa(3+i) + "::" + c + "[] AS c" + itoa(i)
 	}
 	return `WITH c AS (UPDATE classes SET available_seats = available_seats - $2, ever_booked = TRUE
 			WHERE id = $1 AND deleted_at IS NULL AND available_seats >= $2` + takenClass + `),
-		nb AS (` + insertBooking + `SELECT * FROM unnest(` + strings.Join(arrays, ", ") + `) v
+		nb AS (` + insertBooking + `SELECT v.* FROM (SELECT ` + strings.Join(arrays, ", ") + ` OFFSET 0) a,
+				unnest(` + strings.Join(columns, ", ") + `) v
 			WHERE EXISTS (SELECT 1 FROM c) RETURNING id, reference)
 		SELECT c.*, nb.id, nb.reference FROM c, nb`
 }()
@@ -427,13 +433,17 @@ const providerBookings = `SELECT ` + bookingColumns + bookingFrom + `
 	WHERE co.provider_id = $1 AND b.provider_reference = $2 AND b.provider_reference <> '' AND b.reference <> $2`
 
 // HasPendingBooking implements booking.Store. The state is a literal, not a
-// parameter, so the state index finds the few PENDING bookings directly.
+// parameter, so the partial state index (migration 00017) finds the few PENDING
+// bookings directly.
 func (s *DB) HasPendingBooking(ctx context.Context, providerID int64) (bool, error) {
 	var pending bool
-	err := s.q().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1`+bookingFrom+`
-		WHERE b.state = 'PENDING' AND co.provider_id = $1)`, providerID).Scan(&pending)
+	err := s.q().QueryRowContext(ctx, hasPendingBooking, providerID).Scan(&pending)
 	return pending, mapErr(err, "look for pending bookings")
 }
+
+// hasPendingBooking is HasPendingBooking's query.
+const hasPendingBooking = `SELECT EXISTS (SELECT 1` + bookingFrom + `
+	WHERE b.state = 'PENDING' AND co.provider_id = $1)`
 
 // BookingByIdempotencyKey implements booking.Store.
 func (s *DB) BookingByIdempotencyKey(ctx context.Context, key string) (booking.Booking, error) {
@@ -691,6 +701,12 @@ func asStored(b *booking.Booking) {
 
 // Bookings implements booking.Store.
 func (s *DB) Bookings(ctx context.Context, f booking.Filter) ([]booking.Booking, error) {
+	q, args := bookingsQuery(f)
+	return queryAll(ctx, s, "list bookings", q, args, scanBooking)
+}
+
+// bookingsQuery is Bookings' query for f and its arguments.
+func bookingsQuery(f booking.Filter) (string, []any) {
 	var where []string
 	var args []any
 	arg := func(v any) string {
@@ -701,9 +717,9 @@ func (s *DB) Bookings(ctx context.Context, f booking.Filter) ([]booking.Booking,
 		where = append(where, "b.class_id = "+arg(f.ClassID))
 	}
 	if len(f.States) > 0 {
-		var ps []string
-		for _, st := range f.States {
-			ps = append(ps, arg(string(st)))
+		ps := make([]string, len(f.States))
+		for i, st := range f.States {
+			ps[i] = stateTerm(st, arg)
 		}
 		where = append(where, "b.state IN ("+strings.Join(ps, ", ")+")")
 	}
@@ -721,7 +737,20 @@ func (s *DB) Bookings(ctx context.Context, f booking.Filter) ([]booking.Booking,
 	if f.Limit > 0 {
 		q += " LIMIT " + arg(f.Limit)
 	}
-	return queryAll(ctx, s, "list bookings", q, args, scanBooking)
+	return q, args
+}
+
+// stateTerm is st in a query: a literal when it is one of booking.States, so that the
+// generic plan PostgreSQL keeps for the prepared statement still sees that a look-up
+// of PENDING (AbandonStale) or ABANDONED bookings implies the condition of the partial
+// bookings_state index (migration 00017) and reads the few through it; with a
+// parameter only a plan made for the value could, and the generic one walks the
+// table. Any other value is a parameter, added by arg.
+func stateTerm(st booking.State, arg func(any) string) string {
+	if slices.Contains(booking.States, st) {
+		return "'" + string(st) + "'" // the states are capitals and underscores
+	}
+	return arg(string(st))
 }
 
 // BookingCounts returns the number of bookings in each state, for metrics.
