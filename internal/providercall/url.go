@@ -94,7 +94,9 @@ func expand(template string, params []Param, appendRest bool) (*url.URL, error) 
 		return u, nil
 	}
 	own, _ := url.ParseQuery(u.RawQuery) // a malformed template query is kept as is
-	var extra []string
+	// The query is written into one buffer: a string per parameter joined at the end
+	// was a dozen allocations per call.
+	var q strings.Builder
 	for i, p := range params {
 		if placed[i] || p.Value == "" {
 			continue
@@ -102,13 +104,19 @@ func expand(template string, params []Param, appendRest bool) (*url.URL, error) 
 		if _, dup := own[p.Name]; dup {
 			continue
 		}
-		extra = append(extra, url.QueryEscape(p.Name)+"="+url.QueryEscape(p.Value))
-	}
-	if len(extra) > 0 {
-		if u.RawQuery != "" {
-			extra = append([]string{u.RawQuery}, extra...)
+		if q.Len() == 0 {
+			q.Grow(len(u.RawQuery) + 512)
+			q.WriteString(u.RawQuery)
 		}
-		u.RawQuery = strings.Join(extra, "&")
+		if q.Len() > 0 {
+			q.WriteByte('&')
+		}
+		q.WriteString(url.QueryEscape(p.Name))
+		q.WriteByte('=')
+		q.WriteString(url.QueryEscape(p.Value))
+	}
+	if q.Len() > 0 {
+		u.RawQuery = q.String()
 	}
 	u.ForceQuery = false
 	return u, nil
