@@ -6,6 +6,7 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -422,7 +423,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return errs.E(errs.Invalid, "the request body could not be read")
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 { // not a string copy of the body, just to look at it
 		return errs.E(errs.Invalid, "the request body is empty; send a JSON object")
 	}
 	if !utf8.Valid(body) {
