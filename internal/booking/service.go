@@ -221,31 +221,22 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	ctx, cancel := s.detached(ctx, s.PendingDeadline(b))
 	defer cancel()
 	answer, callErr := s.Caller.Reserve(ctx, provider, b)
-	// apply applies the answer to a PENDING booking, with the mails it sends dated no
-	// earlier than the change, so that the history lists the change first (at equal
-	// times, changes come before mails).
-	apply := func(b *Booking) {
-		answerBooking(b, answer, callErr, s.now())
-		if b.State == Reserved && s.Mail != nil {
-			b.Outbox = s.Mail.Booked(*b, class, course, provider)
-			for i := range b.Outbox {
-				b.Outbox[i].CreatedAt = later(b.Outbox[i].CreatedAt, b.UpdatedAt)
-			}
-		}
-	}
+	res := reserved{s: s, answer: answer, callErr: callErr, class: class, course: course, provider: provider}
 	// The answer applies to the booking as Book made it, PENDING; the mails are
 	// composed here, outside the transaction and its locks.
 	final := b
-	apply(&final)
+	res.apply(&final)
 	updated, err := s.Store.RecordReserveAnswer(ctx, answer.Journal, b, &final)
 	if err == nil && !updated {
 		// Another instance gave up on this call (AbandonStale) and owns the booking
 		// now; its cleanup will cancel whatever the provider reserved. The journal
 		// entry is written; the general path reads the booking as it is (and would
-		// apply the answer, were it PENDING after all).
+		// apply the answer, were it PENDING after all). A copy of res for the closure,
+		// so that only this rare path moves one to the heap.
+		late := res
 		final, err = s.Store.ModifyBooking(ctx, b.Reference, func(b *Booking) error {
 			if b.State == Pending {
-				apply(b)
+				late.apply(b)
 			}
 			return nil
 		})
@@ -257,6 +248,31 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 	}
 	s.scheduleCleanup(ctx, final)
 	return final, outcome(final)
+}
+
+// reserved is a reserve call's answer (or failure) with what the mails of a reserved
+// booking name, as values: pointers to Book's variables would move them to the heap. Its apply method is what a closure over the same values was: one
+// allocated on every booking, with the class, course and provider it captured.
+type reserved struct {
+	s        *Service
+	answer   ReserveAnswer
+	callErr  error
+	class    catalog.Class
+	course   catalog.Course
+	provider catalog.Provider
+}
+
+// apply applies the answer to a PENDING booking, with the mails it sends dated no
+// earlier than the change, so that the history lists the change first (at equal
+// times, changes come before mails).
+func (r *reserved) apply(b *Booking) {
+	answerBooking(b, r.answer, r.callErr, r.s.now())
+	if b.State == Reserved && r.s.Mail != nil {
+		b.Outbox = r.s.Mail.Booked(*b, r.class, r.course, r.provider)
+		for i := range b.Outbox {
+			b.Outbox[i].CreatedAt = later(b.Outbox[i].CreatedAt, b.UpdatedAt)
+		}
+	}
 }
 
 // answerBooking applies a reserve call's answer (or its failure, callErr) to a

@@ -78,7 +78,12 @@ func Calendar(e CalendarEntry) string {
 	} else {
 		ev.SetStatus(ics.ObjectStatusConfirmed)
 	}
-	return cal.Serialize()
+	// Sized for a usual entry (600-900 bytes), which a buffer growing from
+	// nothing reaches through many smaller ones.
+	var text strings.Builder
+	text.Grow(1024)
+	_ = cal.SerializeTo(&text) // fails only for bad serialization options
+	return text.String()
 }
 
 // Place is where a class meets, as one line: its location and address.

@@ -108,7 +108,8 @@ func (m *Composer) ScheduleChanged(b booking.Booking, before, after catalog.Clas
 func (m *Composer) compose(b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider,
 	kind string, method ics.Method, subject, news string) []booking.Notification {
 	now := m.now()
-	var out []booking.Notification
+	details := bookingDetails(b, c, course, p) // the same in every mail: written once
+	out := make([]booking.Notification, 0, 2)
 	add := func(to booking.Person, calendar bool) {
 		addr := strings.TrimSpace(to.Email)
 		if addr == "" {
@@ -123,7 +124,7 @@ func (m *Composer) compose(b booking.Booking, c catalog.Class, course catalog.Co
 			}
 		}
 		n := booking.Notification{BookingID: b.ID, Kind: kind, To: addr, Subject: subject, CreatedAt: now,
-			Body: m.body(to, news, b, c, course, p)}
+			Body: m.body(to, news, details, b)}
 		if calendar {
 			n.Calendar = m.calendar(b, c, course, p, method, to, now)
 		}
@@ -151,24 +152,55 @@ func Sequence(b booking.Booking, now time.Time) int {
 	return max(int(now.Sub(b.CreatedAt)/time.Second), 0)
 }
 
-// body is the plain text of a booking mail to one person.
-func (m *Composer) body(to booking.Person, news string, b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider) string {
+// body is the plain text of a booking mail to one person: the greeting, the news,
+// the booking's details (bookingDetails), and the link to the booking for its enroller.
+func (m *Composer) body(to booking.Person, news, details string, b booking.Booking) string {
+	name := orNone(strings.TrimSpace(to.FirstName + " " + to.LastName))
+	link := m.PublicURL != "" && to.Email == b.Enroller.Email
 	var s strings.Builder
-	fmt.Fprintf(&s, "Hello %s,\n\n%s\n\n", orNone(strings.TrimSpace(to.FirstName+" "+to.LastName)), news)
-	fmt.Fprintf(&s, "Course:    %s\n", course.Name)
-	fmt.Fprintf(&s, "Provider:  %s\n", p.Name)
-	fmt.Fprintf(&s, "Class:     %s\n", c.ExternalID)
-	fmt.Fprintf(&s, "When:      %s\n", When(c))
-	fmt.Fprintf(&s, "Where:     %s\n", orNone(Place(c)))
-	fmt.Fprintf(&s, "Student:   %s %s\n", b.Student.FirstName, b.Student.LastName)
-	if b.Company != "" {
-		fmt.Fprintf(&s, "Company:   %s\n", b.Company)
-	}
-	fmt.Fprintf(&s, "Booking:   %s\n", b.Reference)
-	if m.PublicURL != "" && to.Email == b.Enroller.Email {
-		fmt.Fprintf(&s, "\nSee the booking: %s/bookings/%s\n", strings.TrimRight(m.PublicURL, "/"), b.Reference)
+	s.Grow(len(name) + len(news) + len(details) + len(m.PublicURL) + len(b.Reference) + 64)
+	s.WriteString("Hello ")
+	s.WriteString(name)
+	s.WriteString(",\n\n")
+	s.WriteString(news)
+	s.WriteString("\n\n")
+	s.WriteString(details)
+	if link {
+		s.WriteString("\nSee the booking: ")
+		s.WriteString(strings.TrimRight(m.PublicURL, "/"))
+		s.WriteString("/bookings/")
+		s.WriteString(b.Reference)
+		s.WriteByte('\n')
 	}
 	s.WriteString("\n-- \nTrainingportal\n")
+	return s.String()
+}
+
+// bookingDetails are the lines about the booking that every mail of it shares, one
+// "Name:      value" each.
+func bookingDetails(b booking.Booking, c catalog.Class, course catalog.Course, p catalog.Provider) string {
+	var s strings.Builder
+	s.Grow(256)
+	line := func(label string, values ...string) {
+		s.WriteString(label)
+		for i, v := range values {
+			if i > 0 {
+				s.WriteByte(' ')
+			}
+			s.WriteString(v)
+		}
+		s.WriteByte('\n')
+	}
+	line("Course:    ", course.Name)
+	line("Provider:  ", p.Name)
+	line("Class:     ", c.ExternalID)
+	line("When:      ", When(c))
+	line("Where:     ", orNone(Place(c)))
+	line("Student:   ", b.Student.FirstName, b.Student.LastName)
+	if b.Company != "" {
+		line("Company:   ", b.Company)
+	}
+	line("Booking:   ", b.Reference)
 	return s.String()
 }
 

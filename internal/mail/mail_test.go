@@ -23,7 +23,7 @@ var (
 )
 
 // class is a timed class in New York that sends schedule information.
-func class(t *testing.T, sendSchedule bool) catalog.Class {
+func class(t testing.TB, sendSchedule bool) catalog.Class {
 	t.Helper()
 	c, err := catalog.NewClass(course, catalog.ClassFields{
 		ExternalID: ptr("W40"), Location: ptr("Harbour hall"), AvailableSeats: ptr("10"),

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -133,7 +132,11 @@ func (c *Client) Reserve(ctx context.Context, t Target, r ReserveRequest) (Reser
 		return ReserveAnswer{}, errors.New("providercall: reserve needs an externalCourseClassId")
 	}
 	var ans ReserveAnswer
-	cerr := c.call(ctx, KindReserve, t, t.ReserveURL, r.BookingReference, reserveParams(r), func(body []byte) (bool, string, error) {
+	// The parameters live on the stack: returned by reserveParams, which is too large
+	// to inline, they were a heap allocation of 13 Params per call.
+	var buf [reserveParamCount]Param
+	params := appendReserveParams(buf[:0], r)
+	cerr := c.call(ctx, KindReserve, t, t.ReserveURL, r.BookingReference, params, func(body []byte) (bool, string, error) {
 		var err error
 		ans, err = ParseReserveAnswer(body)
 		return ans.Successful, ans.ErrorMessage, err
@@ -171,22 +174,37 @@ func (c *Client) Cancel(ctx context.Context, t Target, r CancelRequest) (CancelA
 // alias in reserve templates, where only the portal's reference exists, so that
 // templates registered before the rename keep working.
 func reserveParams(r ReserveRequest) []Param {
-	return []Param{
-		{Name: "externalCourseClassId", Value: r.ExternalCourseClassID},
-		{Name: "externalCourseId", Value: r.ExternalCourseID},
-		{Name: "trainingportalBookingReference", Value: r.BookingReference, Aliases: []string{"bookingReference"}},
-		{Name: "studentFirstName", Value: r.Student.FirstName},
-		{Name: "studentLastName", Value: r.Student.LastName},
-		{Name: "studentEmailAddress", Value: r.Student.Email},
-		{Name: "studentPhoneNumber", Value: r.Student.Phone},
-		{Name: "studentBirthDate", Value: r.StudentBirthDate},
-		{Name: "enrollerFirstName", Value: r.Enroller.FirstName},
-		{Name: "enrollerLastName", Value: r.Enroller.LastName},
-		{Name: "enrollerEmailAddress", Value: r.Enroller.Email},
-		{Name: "enrollerPhoneNumber", Value: r.Enroller.Phone},
-		{Name: "company", Value: r.Company},
-	}
+	return appendReserveParams(make([]Param, 0, reserveParamCount), r)
 }
+
+// reserveParamCount is how many parameters reserveParams lists.
+const reserveParamCount = 13
+
+// appendReserveParams appends reserveParams(r) to dst: into a caller's array, the
+// parameters of a call need no allocation.
+func appendReserveParams(dst []Param, r ReserveRequest) []Param {
+	return append(dst,
+		Param{Name: "externalCourseClassId", Value: r.ExternalCourseClassID},
+		Param{Name: "externalCourseId", Value: r.ExternalCourseID},
+		Param{Name: "trainingportalBookingReference", Value: r.BookingReference, Aliases: reserveReferenceAliases},
+		Param{Name: "studentFirstName", Value: r.Student.FirstName},
+		Param{Name: "studentLastName", Value: r.Student.LastName},
+		Param{Name: "studentEmailAddress", Value: r.Student.Email},
+		Param{Name: "studentPhoneNumber", Value: r.Student.Phone},
+		Param{Name: "studentBirthDate", Value: r.StudentBirthDate},
+		Param{Name: "enrollerFirstName", Value: r.Enroller.FirstName},
+		Param{Name: "enrollerLastName", Value: r.Enroller.LastName},
+		Param{Name: "enrollerEmailAddress", Value: r.Enroller.Email},
+		Param{Name: "enrollerPhoneNumber", Value: r.Enroller.Phone},
+		Param{Name: "company", Value: r.Company},
+	)
+}
+
+// The aliases of the parameters, shared by every call: never modified.
+var (
+	reserveReferenceAliases = []string{"bookingReference"}
+	cancelReferenceAliases  = []string{"providerBookingReference", "enrollmentReference"}
+)
 
 // cancelParams lists a cancel call's parameters. A placeholder named like a
 // parameter takes that parameter's value, so in a cancel URL
@@ -195,7 +213,7 @@ func reserveParams(r ReserveRequest) []Param {
 // ... with enrollmentReference as part of URL").
 func cancelParams(r CancelRequest) []Param {
 	return []Param{
-		{Name: "bookingReference", Value: r.ProviderBookingReference, Aliases: []string{"providerBookingReference", "enrollmentReference"}},
+		{Name: "bookingReference", Value: r.ProviderBookingReference, Aliases: cancelReferenceAliases},
 		{Name: "trainingportalBookingReference", Value: r.BookingReference},
 	}
 }
@@ -242,16 +260,17 @@ func (c *Client) do(ctx context.Context, kind Kind, t Target, tmpl string, param
 		return refuse(fmt.Errorf("providercall: the provider has no %s URL", kind))
 	}
 	rec.URL = redactString(tmpl) // until the real URL is known
-	raw, err := ExpandURL(tmpl, params)
+	// The URL as expand parsed it serves the journal and the guard: parsing its text
+	// again for each of them (and once more for the request) was a good share of a
+	// call's allocations. Not the request's own URL, which drops an empty port
+	// ("h:"), so that the journal records the URL's text exactly as before.
+	u, err := expand(tmpl, params, true)
 	if err != nil {
 		return refuse(err)
 	}
-	rec.URL = RedactURL(raw)
+	raw := u.String()
+	rec.URL = redactParsed(u)
 	rec.RequestMethod, rec.RequestParams = http.MethodGet, RequestParams(params)
-	u, err := url.Parse(raw)
-	if err != nil {
-		return refuse(err)
-	}
 	if err := checkTarget(u, c.o.AllowPrivateURLs); err != nil {
 		return refuse(err)
 	}

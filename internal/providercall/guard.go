@@ -215,11 +215,11 @@ func checkTemplate(raw string, params []Param, allowPrivate bool) error {
 	if strings.TrimSpace(raw) == "" {
 		return fmt.Errorf("providercall: URL is empty")
 	}
-	s, err := expand(raw, params, false)
+	expanded, err := expand(raw, params, false)
 	if err != nil {
 		return err
 	}
-	u, err := url.Parse(s)
+	u, err := url.Parse(expanded.String())
 	if err != nil {
 		return fmt.Errorf("providercall: invalid URL %q: %v", redactString(raw), unwrapURLError(err))
 	}

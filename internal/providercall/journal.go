@@ -17,7 +17,14 @@ const JournalBodyBytes = 4 << 10
 // secret-looking parameters replaced by REDACTED as in RedactURL. Empty values are
 // kept, so staff see which fields the provider got empty.
 func RequestParams(params []Param) string {
+	// Sized up front (REDACTED is the longest a value can become): growing the buffer
+	// line by line took several allocations per call.
+	n := 0
+	for _, p := range params {
+		n += len(p.Name) + max(len(p.Value), len(redacted)) + 2
+	}
 	var sb strings.Builder
+	sb.Grow(n)
 	for _, p := range params {
 		v := p.Value
 		if v != "" && redacts(p.Name) {

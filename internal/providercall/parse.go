@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -108,15 +109,22 @@ func readJSON(b []byte) (fields, error) {
 			return nil, answerErr("provider's answer is not valid JSON: %v", err)
 		}
 		key, _ := tok.(string) // object keys are always strings
-		var raw json.RawMessage
-		if err := d.Decode(&raw); err != nil {
-			return nil, answerErr("provider's answer is not valid JSON: %v", err)
-		}
 		name, known := aliases[strings.ToLower(key)]
 		if !known {
-			continue // unknown fields are ignored
+			// Unknown fields are ignored, once read past as they are.
+			var raw json.RawMessage
+			if err := d.Decode(&raw); err != nil {
+				return nil, answerErr("provider's answer is not valid JSON: %v", err)
+			}
+			continue
 		}
-		value, present, err := jsonScalar(name, raw)
+		// A known field's value is decoded once, as the Go value it holds (a number
+		// as its text, by UseNumber), rather than kept as JSON and decoded again.
+		var v any
+		if err := d.Decode(&v); err != nil {
+			return nil, answerErr("provider's answer is not valid JSON: %v", err)
+		}
+		value, present, err := jsonScalar(name, v)
 		if err != nil {
 			return nil, err
 		}
@@ -136,25 +144,22 @@ func readJSON(b []byte) (fields, error) {
 	return f, nil
 }
 
-// jsonScalar turns a JSON value into text. null counts as absent, so a
+// jsonScalar turns a decoded JSON value into text. null counts as absent, so a
 // provider writing "bookingReference": null on failure reads as no reference.
-func jsonScalar(name string, raw json.RawMessage) (value string, present bool, err error) {
-	raw = bytes.TrimSpace(raw)
-	switch raw[0] {
-	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", false, answerErr("provider's answer is not valid JSON: %v", err)
-		}
-		return s, true, nil
-	case 'n':
+func jsonScalar(name string, v any) (value string, present bool, err error) {
+	switch v := v.(type) {
+	case string:
+		return v, true, nil
+	case nil:
 		return "", false, nil
-	case '{', '[':
-		return "", false, answerErr("provider's answer has a %s that is not a plain value", name)
+	case json.Number:
+		// Its JSON text is the value, so an unquoted bookingReference 1234 reads
+		// as "1234" and successful 1 as "1".
+		return v.String(), true, nil
+	case bool:
+		return strconv.FormatBool(v), true, nil // the JSON text: true or false
 	}
-	// true, false or a number: its JSON text is the value, so an unquoted
-	// bookingReference 1234 reads as "1234" and successful 1 as "1".
-	return string(raw), true, nil
+	return "", false, answerErr("provider's answer has a %s that is not a plain value", name)
 }
 
 func readXML(b []byte) (fields, error) {

@@ -34,10 +34,16 @@ type Param struct {
 // names the template's own query already has; the template's own query
 // parameters are kept as written.
 func ExpandURL(template string, params []Param) (string, error) {
-	return expand(template, params, true)
+	u, err := expand(template, params, true)
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
 }
 
-func expand(template string, params []Param, appendRest bool) (string, error) {
+// expand is ExpandURL, the rest appended or not, returning the URL as parsed: a call
+// journals and checks it without parsing its text again.
+func expand(template string, params []Param, appendRest bool) (*url.URL, error) {
 	placed := make([]bool, len(params))
 
 	hostEnd := authorityEnd(template)
@@ -61,11 +67,11 @@ func expand(template string, params []Param, appendRest bool) (string, error) {
 		}
 		name := template[i+1 : i+1+end]
 		if i < hostEnd {
-			return "", fmt.Errorf("providercall: placeholder {%s} is not allowed in the scheme or host of %q", name, template)
+			return nil, fmt.Errorf("providercall: placeholder {%s} is not allowed in the scheme or host of %q", name, template)
 		}
 		idx := paramIndex(params, name)
 		if idx < 0 {
-			return "", fmt.Errorf("providercall: unknown placeholder {%s} in %q", name, template)
+			return nil, fmt.Errorf("providercall: unknown placeholder {%s} in %q", name, template)
 		}
 		placed[idx] = true
 		v := params[idx].Value
@@ -73,7 +79,7 @@ func expand(template string, params []Param, appendRest bool) (string, error) {
 			sb.WriteString(url.QueryEscape(v))
 		} else {
 			if v == "" {
-				return "", fmt.Errorf("providercall: placeholder {%s} in the path of %q has no value", name, template)
+				return nil, fmt.Errorf("providercall: placeholder {%s} in the path of %q has no value", name, template)
 			}
 			sb.WriteString(url.PathEscape(v))
 		}
@@ -82,13 +88,15 @@ func expand(template string, params []Param, appendRest bool) (string, error) {
 
 	u, err := url.Parse(sb.String())
 	if err != nil {
-		return "", fmt.Errorf("providercall: invalid URL %q: %v", redactString(template), unwrapURLError(err))
+		return nil, fmt.Errorf("providercall: invalid URL %q: %v", redactString(template), unwrapURLError(err))
 	}
 	if !appendRest {
-		return u.String(), nil
+		return u, nil
 	}
 	own, _ := url.ParseQuery(u.RawQuery) // a malformed template query is kept as is
-	var extra []string
+	// The query is written into one buffer: a string per parameter joined at the end
+	// was a dozen allocations per call.
+	var q strings.Builder
 	for i, p := range params {
 		if placed[i] || p.Value == "" {
 			continue
@@ -96,16 +104,22 @@ func expand(template string, params []Param, appendRest bool) (string, error) {
 		if _, dup := own[p.Name]; dup {
 			continue
 		}
-		extra = append(extra, url.QueryEscape(p.Name)+"="+url.QueryEscape(p.Value))
-	}
-	if len(extra) > 0 {
-		if u.RawQuery != "" {
-			extra = append([]string{u.RawQuery}, extra...)
+		if q.Len() == 0 {
+			q.Grow(len(u.RawQuery) + 512)
+			q.WriteString(u.RawQuery)
 		}
-		u.RawQuery = strings.Join(extra, "&")
+		if q.Len() > 0 {
+			q.WriteByte('&')
+		}
+		q.WriteString(url.QueryEscape(p.Name))
+		q.WriteByte('=')
+		q.WriteString(url.QueryEscape(p.Value))
+	}
+	if q.Len() > 0 {
+		u.RawQuery = q.String()
 	}
 	u.ForceQuery = false
-	return u.String(), nil
+	return u, nil
 }
 
 // paramIndex returns the index of the parameter a placeholder names, by name or
@@ -239,6 +253,12 @@ func RedactURL(raw string) string {
 	if err != nil {
 		return redactString(raw)
 	}
+	return redactParsed(u)
+}
+
+// redactParsed is RedactURL for a URL already parsed, which it leaves unchanged.
+func redactParsed(parsed *url.URL) string {
+	u := *parsed // a copy: only fields are replaced below, never what they point to
 	if u.User != nil {
 		if _, has := u.User.Password(); has {
 			u.User = url.UserPassword(u.User.Username(), redacted)

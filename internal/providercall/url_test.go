@@ -1,7 +1,9 @@
 package providercall
 
 import (
+	"fmt"
 	"net/netip"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -116,6 +118,48 @@ func TestRedactURL(t *testing.T) {
 		}
 		if strings.Contains(got, "s3cret") {
 			t.Errorf("RedactURL(%q) leaks the secret", tt.in)
+		}
+	}
+}
+
+// TestJournalURLFromExpandedURL: a call journals and checks the URL as expand parsed
+// it, without parsing its text again; the text journaled must be what redacting that
+// text gives, byte for byte, an empty port ("h:") and escapes included.
+func TestJournalURLFromExpandedURL(t *testing.T) {
+	params := reserveParams(ReserveRequest{
+		ExternalCourseClassID: "C 1&2/ø", ExternalCourseID: "BST", BookingReference: "tp-1",
+		Student: Person{FirstName: "Kari", Email: "k@x.no"}, Company: "Bygg & Anlegg AS",
+	})
+	for _, tmpl := range []string{
+		"https://p.example/reserve",
+		"http://h:/x",
+		"http://h:/x?token=1",
+		"https://user:s3cret@p.example/r?apiKey=k&a=1",
+		"https://user@p.example:8443/r/{externalCourseClassId}?x=%2F#frag",
+		"https://p.example/a%2Fb/{externalCourseClassId}?",
+		"https://[::1]:80/r?q={company}",
+		"https://p.example/r?apiKey=1&apiKey=2&company=own",
+		"http:opaque?x=1",
+		"/relative/{externalCourseClassId}",
+	} {
+		u, err := expand(tmpl, params, true)
+		if err != nil {
+			t.Errorf("expand(%q): %v", tmpl, err)
+			continue
+		}
+		raw := u.String()
+		if got, want := redactParsed(u), RedactURL(raw); got != want {
+			t.Errorf("%q: journaled %q, want %q", tmpl, got, want)
+		}
+		if u.String() != raw {
+			t.Errorf("%q: redacting changed the URL to %q", tmpl, u.String())
+		}
+		again, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := fmt.Sprint(checkTarget(u, false)), fmt.Sprint(checkTarget(again, false)); got != want {
+			t.Errorf("%q: the guard says %s, want %s", tmpl, got, want)
 		}
 	}
 }

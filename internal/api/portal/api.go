@@ -6,6 +6,7 @@
 package portal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -114,7 +115,8 @@ func bearerToken(r *http.Request) string {
 }
 
 // list serves a read-only method whose answer is a JSON value, errors in the error shape.
-func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
+// h gets the request's authenticated token.
+func (a *API) list(h func(r *http.Request, tok auth.Token) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, err := a.authenticate(r)
 		if err != nil {
@@ -125,8 +127,7 @@ func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
-		body, err := h(r)
+		body, err := h(r, tok)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -137,13 +138,15 @@ func (a *API) list(h func(r *http.Request) (any, error)) http.Handler {
 
 // booking serves a method whose answer is a booking answer: bookingReference, status
 // and errorMessage always, and the booking's fields when there is a booking, success
-// or not. h returns the booking concerned (zero when none), the success status, and
+// or not. h gets the request's authenticated token as an argument (not in a copy of
+// the request with it in its context: a request and a context allocated per call for
+// one value) and returns the booking concerned (zero when none), the success status, and
 // made: whether this request made the booking, in which case its documents are not
 // read (a query per booking, 2-4 % of a booking's CPU): a booking made a moment ago
 // has none, as a provider uploads them to a booking it has reserved. One the
 // provider uploaded while its own reserve call was in flight is listed from the
 // next GET on.
-func (a *API) booking(h func(w http.ResponseWriter, r *http.Request) (b booking.Booking, status int, made bool, err error)) http.Handler {
+func (a *API) booking(h func(w http.ResponseWriter, r *http.Request, tok auth.Token) (b booking.Booking, status int, made bool, err error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store") // personal data
 		tok, err := a.authenticate(r)
@@ -155,8 +158,7 @@ func (a *API) booking(h func(w http.ResponseWriter, r *http.Request) (b booking.
 			writeBooking(w, r, 0, booking.Booking{}, nil, err)
 			return
 		}
-		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok))
-		b, status, made, err := h(w, r)
+		b, status, made, err := h(w, r, tok)
 		var docs []booking.Document
 		if b.ID != 0 && !made {
 			var derr error
@@ -168,9 +170,6 @@ func (a *API) booking(h func(w http.ResponseWriter, r *http.Request) (b booking.
 		writeBooking(w, r, status, b, docs, err)
 	})
 }
-
-// tokenKey carries the request's authenticated auth.Token in its context.
-type tokenKey struct{}
 
 // download sends a document's content as an attachment.
 func (a *API) download(w http.ResponseWriter, r *http.Request) {
@@ -221,7 +220,7 @@ func (a *API) classFinder() ClassFinder {
 	return a.Catalog
 }
 
-func (a *API) courses(r *http.Request) (any, error) {
+func (a *API) courses(r *http.Request, _ auth.Token) (any, error) {
 	courses, err := a.Catalog.AllCourses(r.Context(), "")
 	if err != nil {
 		return nil, err
@@ -246,7 +245,7 @@ func (a *API) courses(r *http.Request) (any, error) {
 // in the same transaction as every write to the course's classes, so a change made
 // through any instance sharing the database shows at once. Only the latest filter of
 // each course is kept, so the cache is bounded by the number of courses.
-func (a *API) classes(r *http.Request) (any, error) {
+func (a *API) classes(r *http.Request, _ auth.Token) (any, error) {
 	f, err := classFilter(r)
 	if err != nil {
 		return nil, err
@@ -376,7 +375,7 @@ func classFilter(r *http.Request) (catalog.ClassFilter, error) {
 // book makes a booking. Without an Idempotency-Key the booking answered is always
 // the one this request made; with one it may be the one an earlier request made,
 // which may have documents by now.
-func (a *API) book(w http.ResponseWriter, r *http.Request) (booking.Booking, int, bool, error) {
+func (a *API) book(w http.ResponseWriter, r *http.Request, tok auth.Token) (booking.Booking, int, bool, error) {
 	var in bookRequest
 	if err := readJSON(w, r, &in); err != nil {
 		return booking.Booking{}, 0, false, err
@@ -390,10 +389,10 @@ func (a *API) book(w http.ResponseWriter, r *http.Request) (booking.Booking, int
 			return booking.Booking{}, 0, false, errs.E(errs.Invalid, "Idempotency-Key: %s", tooLong)
 		}
 		// Scoped by token: one caller's key never finds another caller's booking.
-		req.IdempotencyKey = strconv.FormatInt(requestToken(r).ID, 10) + ":" + key
+		req.IdempotencyKey = strconv.FormatInt(tok.ID, 10) + ":" + key
 	}
 	// A company's token books for its company; a portal-wide token for none.
-	req.CompanyID = requestToken(r).CompanyID
+	req.CompanyID = tok.CompanyID
 	b, err := a.Bookings.Book(r.Context(), req)
 	if err == nil {
 		w.Header().Set("Location", Base+"bookings/"+b.Reference)
@@ -401,21 +400,15 @@ func (a *API) book(w http.ResponseWriter, r *http.Request) (booking.Booking, int
 	return b, http.StatusCreated, req.IdempotencyKey == "", err
 }
 
-// requestToken is the request's authenticated token.
-func requestToken(r *http.Request) auth.Token {
-	tok, _ := r.Context().Value(tokenKey{}).(auth.Token)
-	return tok
-}
-
 // get shows a booking: a company's token sees only its company's bookings (another's
 // is not found, as an unknown reference); a portal-wide token sees any.
-func (a *API) get(_ http.ResponseWriter, r *http.Request) (booking.Booking, int, bool, error) {
-	b, err := a.Bookings.GetFor(r.Context(), r.PathValue("ref"), requestToken(r).CompanyID)
+func (a *API) get(_ http.ResponseWriter, r *http.Request, tok auth.Token) (booking.Booking, int, bool, error) {
+	b, err := a.Bookings.GetFor(r.Context(), r.PathValue("ref"), tok.CompanyID)
 	return b, http.StatusOK, false, err
 }
 
-func (a *API) cancel(_ http.ResponseWriter, r *http.Request) (booking.Booking, int, bool, error) {
-	b, err := a.Bookings.CancelFor(r.Context(), r.PathValue("ref"), requestToken(r).CompanyID)
+func (a *API) cancel(_ http.ResponseWriter, r *http.Request, tok auth.Token) (booking.Booking, int, bool, error) {
+	b, err := a.Bookings.CancelFor(r.Context(), r.PathValue("ref"), tok.CompanyID)
 	return b, http.StatusOK, false, err
 }
 
@@ -430,7 +423,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return errs.E(errs.Invalid, "the request body could not be read")
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 { // not a string copy of the body, just to look at it
 		return errs.E(errs.Invalid, "the request body is empty; send a JSON object")
 	}
 	if !utf8.Valid(body) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tportal/tportal/internal/auth"
 	"github.com/tportal/tportal/internal/booking"
 	"github.com/tportal/tportal/internal/errs"
 )
@@ -28,12 +29,12 @@ type bookingListItem struct {
 
 // listBookings serves GET /api/v1/bookings with the filters state (repeated or
 // comma-separated), class, course, createdFrom, createdTo, limit and cursor.
-func (a *API) listBookings(r *http.Request) (any, error) {
+func (a *API) listBookings(r *http.Request, tok auth.Token) (any, error) {
 	q, err := listQuery(r)
 	if err != nil {
 		return nil, err
 	}
-	q.CompanyID = requestToken(r).CompanyID // a company's token lists only its company's bookings
+	q.CompanyID = tok.CompanyID // a company's token lists only its company's bookings
 	page, err := a.Bookings.List(r.Context(), q)
 	if err != nil {
 		return nil, err
