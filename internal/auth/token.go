@@ -95,6 +95,12 @@ func (a *TokenAuth) now() time.Time {
 	return time.Now()
 }
 
+// errInvalidToken is the answer for a malformed or unknown token alike, built only
+// when needed: a valid token, every request's case, allocates no error.
+func errInvalidToken() error {
+	return errs.E(errs.Unauthorized, "the API token is not valid")
+}
+
 // CheckToken returns the record of a valid token. A missing, malformed or unknown
 // token is errs.Unauthorized, with the same message for the last two; a revoked or
 // expired one is errs.Unauthorized saying so. A use is recorded as "last used" when
@@ -104,13 +110,12 @@ func (a *TokenAuth) CheckToken(ctx context.Context, token string) (Token, error)
 	if token == "" {
 		return Token{}, errs.E(errs.Unauthorized, "an API token is required: send the header 'Authorization: Bearer <token>'")
 	}
-	bad := errs.E(errs.Unauthorized, "the API token is not valid")
 	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 200 {
-		return Token{}, bad
+		return Token{}, errInvalidToken()
 	}
 	t, err := a.Store.TokenByHash(ctx, HashToken(token))
 	if errs.Is(err, errs.NotFound) {
-		return Token{}, bad
+		return Token{}, errInvalidToken()
 	}
 	if err != nil {
 		return Token{}, err
