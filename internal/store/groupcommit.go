@@ -238,11 +238,12 @@ func (s *DB) closeWriter() error {
 	for {
 		gc.turn.Lock()
 		gc.closed = true
-		if gc.open == nil {
+		g := gc.open
+		if g == nil {
 			break
 		}
 		gc.turn.Unlock()
-		time.Sleep(time.Millisecond)
+		<-g.done // closed under turn, with open set to nil
 	}
 	defer gc.turn.Unlock()
 	if gc.conn == nil {
