@@ -215,13 +215,9 @@ func checkTemplate(raw string, params []Param, allowPrivate bool) error {
 	if strings.TrimSpace(raw) == "" {
 		return fmt.Errorf("providercall: URL is empty")
 	}
-	expanded, err := expand(raw, params, false)
+	u, err := expand(raw, params, false) // the URL as parsed, an invalid one refused there
 	if err != nil {
 		return err
-	}
-	u, err := url.Parse(expanded.String())
-	if err != nil {
-		return fmt.Errorf("providercall: invalid URL %q: %v", redactString(raw), unwrapURLError(err))
 	}
 	return checkTarget(u, allowPrivate)
 }
