@@ -251,8 +251,9 @@ func (s *Service) Book(ctx context.Context, r Request) (Booking, error) {
 }
 
 // reserved is a reserve call's answer (or failure) with what the mails of a reserved
-// booking name, as values: pointers to Book's variables would move them to the heap. Its apply method is what a closure over the same values was: one
-// allocated on every booking, with the class, course and provider it captured.
+// booking name, as values: pointers to Book's variables would move them to the heap.
+// Its apply method is what a closure over the same values was, one allocated on
+// every booking with the class, course and provider it captured.
 type reserved struct {
 	s        *Service
 	answer   ReserveAnswer
