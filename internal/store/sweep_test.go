@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -27,14 +28,21 @@ func TestSweepUsesItsIndex(t *testing.T) {
 // is cheapest to scan, and the plan should show whether an index can serve q at all.
 func queryPlan(t *testing.T, db *store.DB, q string, args ...any) string {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := db.SQL().Conn(ctx)
+	conn, err := db.SQL().Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	return queryPlanOn(t, conn, db.Dialect(), q, args...)
+}
+
+// queryPlanOn is queryPlan on conn, a connection of a database of dialect: one that
+// has prepared a statement can show the plan of EXECUTE.
+func queryPlanOn(t *testing.T, conn *sql.Conn, dialect, q string, args ...any) string {
+	t.Helper()
+	ctx := context.Background()
 	explain := "EXPLAIN QUERY PLAN "
-	if db.Dialect() == "postgres" {
+	if dialect == "postgres" {
 		if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
 			t.Fatal(err)
 		}
