@@ -23,7 +23,9 @@ import (
 // process's CPU per booking it reports, on PostgreSQL, the CPU of the database's
 // backends (/proc, as the server runs on this machine), which shares the cores; on
 // SQLite, the read system calls per booking (Linux), the page reads of connections
-// whose page cache another connection's commit made stale.
+// whose page cache another connection's commit made stale, and the writes that
+// shared each group commit: fewer writers per commit cost more CPU per booking
+// (each commit writes the hot pages again).
 //
 //	TPORTAL_TEST_POSTGRES=… go test -run '^$' -bench BookingPath -count 3 ./internal/store/
 //	go test -run '^$' -bench 'BookingPath/sqlite' -count 3 ./internal/store/
@@ -57,6 +59,7 @@ func benchmarkBookingPath(b *testing.B, db *store.DB) {
 	}
 	cpu := storetest.ProcessCPU()
 	reads, readsKnown := storetest.ReadSyscalls()
+	groups, writers := db.GroupCommits()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -90,8 +93,13 @@ func benchmarkBookingPath(b *testing.B, db *store.DB) {
 	b.ReportMetric(float64((storetest.ProcessCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 	if postgres {
 		b.ReportMetric(float64((backendsCPU(b, db)-pgCPU).Microseconds())/float64(b.N), "pg-cpu-µs/op")
-	} else if now, ok := storetest.ReadSyscalls(); ok && readsKnown {
-		b.ReportMetric(float64(now-reads)/float64(b.N), "read-syscalls/op")
+	} else {
+		if now, ok := storetest.ReadSyscalls(); ok && readsKnown {
+			b.ReportMetric(float64(now-reads)/float64(b.N), "read-syscalls/op")
+		}
+		if g, w := db.GroupCommits(); g > groups {
+			b.ReportMetric(float64(w-writers)/float64(g-groups), "writers/commit")
+		}
 	}
 }
 
