@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,12 @@ type Measure struct {
 	Requests uint64        // over all rounds
 	Failed   uint64        // requests with an unexpected status or a transport error, over all rounds
 	Errors   []string      // a few distinct failures
+	// MachineCPU is every core's busy time per request, whoever spent it (load
+	// generator, provider, database, kernel, server); DatabaseCPU the part of it
+	// PostgreSQL's processes spent; Busy the share of the machine's cores busy over
+	// the attack.
+	MachineCPU, DatabaseCPU time.Duration
+	Busy                    float64
 }
 
 // Row is one path's measures, by server.
@@ -426,7 +433,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	type sample struct {
 		rate     float64
 		p50, p99 time.Duration
-		cpu      time.Duration
+		use      usage
 	}
 	samples := map[string]map[string][]sample{}
 	for _, p := range ps {
@@ -449,7 +456,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 					}
 				}
 				profiled := profile(ctx, cfg, t, fmt.Sprintf("%s-%s-r%d.pprof", t.name, p.name, round))
-				m, cpu, err := attack(cfg, t, p)
+				m, use, err := attack(cfg, t, p)
 				if err != nil {
 					return nil, err
 				}
@@ -458,8 +465,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				}
 				cfg.progress("round %d/%d %-20s %-8s %8.0f req/s  p50 %v  p99 %v  cpu %v/req  failed %d",
 					round, cfg.Rounds, p.name, t.name, m.Rate, m.P50.Round(time.Microsecond), m.P99.Round(time.Microsecond),
-					cpu.Round(time.Microsecond), m.Failed)
-				samples[p.name][t.name] = append(samples[p.name][t.name], sample{m.Rate, m.P50, m.P99, cpu})
+					use.server.Round(time.Microsecond), m.Failed)
+				samples[p.name][t.name] = append(samples[p.name][t.name], sample{m.Rate, m.P50, m.P99, use})
 				agg := res.Rows[i].By[t.name]
 				agg.Requests += m.Requests
 				agg.Failed += m.Failed
@@ -477,7 +484,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			m.Rate = median(ss, func(s sample) float64 { return s.rate })
 			m.P50 = time.Duration(median(ss, func(s sample) float64 { return float64(s.p50) }))
 			m.P99 = time.Duration(median(ss, func(s sample) float64 { return float64(s.p99) }))
-			m.CPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.cpu) }))
+			m.CPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.use.server) }))
+			m.MachineCPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.use.machine) }))
+			m.DatabaseCPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.use.database) }))
+			m.Busy = median(ss, func(s sample) float64 { return s.use.busy })
 		}
 	}
 	for _, t := range targets {
@@ -519,10 +529,50 @@ func median[T any](xs []T, f func(T) float64) float64 {
 	return (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
 }
 
+// usage is the CPU an attack cost per request: the server's, the whole machine's and
+// PostgreSQL's processes' (see Measure), with the share of the cores busy.
+type usage struct {
+	server, machine, database time.Duration
+	busy                      float64
+}
+
+// cpuReading is what attack reads before and after an attack to make its usage.
+type cpuReading struct {
+	at                        time.Time
+	server, machine, database time.Duration
+}
+
+// readCPU reads the server's (process pid), the machine's and PostgreSQL's CPU so far.
+func readCPU(pid int) (cpuReading, error) {
+	server, err := cpuTime(pid)
+	if err != nil {
+		return cpuReading{}, err
+	}
+	machine, err := machineBusy()
+	if err != nil {
+		return cpuReading{}, err
+	}
+	return cpuReading{at: time.Now(), server: server, machine: machine, database: commandCPU("postgres")}, nil
+}
+
+// per is the usage from r to a later reading, per request of n.
+func (r cpuReading) per(later cpuReading, n uint64) usage {
+	var u usage
+	if n == 0 {
+		return u
+	}
+	d := time.Duration(n)
+	u.server, u.machine, u.database = (later.server-r.server)/d, (later.machine-r.machine)/d, max(0, later.database-r.database)/d
+	if wall := later.at.Sub(r.at); wall > 0 {
+		u.busy = float64(later.machine-r.machine) / float64(wall) / float64(runtime.NumCPU())
+	}
+	return u
+}
+
 // attack drives p on t for cfg.Duration with cfg.Concurrency keep-alive connections,
 // each sending its next request as soon as the previous answer has been read, and
-// measures the server's CPU over it.
-func attack(cfg Config, t *target, p path) (*Measure, time.Duration, error) {
+// measures the CPU it cost.
+func attack(cfg Config, t *target, p path) (*Measure, usage, error) {
 	c := uint64(cfg.Concurrency)
 	// The attacker's transport is ours (the options below configure it), so that its
 	// connections are closed when the attack ends: left open, every path left c idle
@@ -533,9 +583,9 @@ func attack(cfg Config, t *target, p path) (*Measure, time.Duration, error) {
 	atk := vegeta.NewAttacker(vegeta.Client(&http.Client{Transport: tr}), vegeta.Workers(c), vegeta.MaxWorkers(c),
 		vegeta.Connections(cfg.Concurrency), vegeta.MaxConnections(cfg.Concurrency), vegeta.KeepAlive(true),
 		vegeta.Timeout(60*time.Second), vegeta.HTTP2(false), vegeta.Redirects(vegeta.NoFollow))
-	before, err := cpuTime(t.proc.pid())
+	before, err := readCPU(t.proc.pid())
 	if err != nil {
-		return nil, 0, err
+		return nil, usage{}, err
 	}
 	var metrics vegeta.Metrics
 	m := &Measure{}
@@ -559,20 +609,16 @@ func attack(cfg Config, t *target, p path) (*Measure, time.Duration, error) {
 		metrics.Add(res)
 	}
 	metrics.Close()
-	after, err := cpuTime(t.proc.pid())
+	after, err := readCPU(t.proc.pid())
 	if err != nil {
-		return nil, 0, err
+		return nil, usage{}, err
 	}
 	m.Requests, m.Failed = metrics.Requests, failed
 	if elapsed := metrics.Duration + metrics.Wait; elapsed > 0 {
 		m.Rate = float64(metrics.Requests-failed) / elapsed.Seconds()
 	}
 	m.P50, m.P99 = metrics.Latencies.P50, metrics.Latencies.P99
-	var cpu time.Duration
-	if metrics.Requests > 0 {
-		cpu = (after - before) / time.Duration(metrics.Requests)
-	}
-	return m, cpu, nil
+	return m, before.per(after, metrics.Requests), nil
 }
 
 // profile starts a CPU profile of t (tportal's --debug-addr) for the length of an

@@ -50,6 +50,57 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
+// machineBusy is the CPU time every core of the machine has spent busy so far (user,
+// nice, system, interrupts and steal from /proc/stat's first line; idle and I/O wait
+// excluded): the load generator's, the provider's, the database's and the kernel's
+// work as well as the server's.
+func machineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, errors.New("/proc/stat: unexpected format")
+	}
+	var ticks int64
+	// user nice system idle iowait irq softirq steal: guest time is counted in user.
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat: %w", err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// commandCPU is the CPU time used so far by the running processes whose command name
+// is comm (PostgreSQL's postmaster and backends are all "postgres"), or 0 when /proc
+// cannot be listed. A process that exits between two readings takes its time with it;
+// tportal's pooled backends live through an attack.
+func commandCPU(comm string) time.Duration {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err != nil || strings.TrimSpace(string(b)) != comm {
+			continue
+		}
+		if cpu, err := cpuTime(pid); err == nil {
+			total += cpu
+		}
+	}
+	return total
+}
+
 // peakRSS is process pid's peak resident set size (VmHWM) in bytes.
 func peakRSS(pid int) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))

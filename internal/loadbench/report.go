@@ -51,6 +51,7 @@ func (r *Result) Write(w io.Writer) {
 		cells = append(cells, strings.Join(lat, " · "), strings.Join(cpu, " / "), strconv.FormatUint(failed, 10))
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
+	r.writeMachineCPU(w)
 	m := r.Machine
 	fmt.Fprintf(w, "\nMachine: %s, %d cores, %s, %s; load average %s before, %s after.\n",
 		m.CPU, m.Cores, m.KernelLabel, m.GoVersion, m.LoadBefore, m.LoadAfter)
@@ -78,6 +79,56 @@ func (r *Result) Write(w io.Writer) {
 				fmt.Fprintf(w, "FAILED: %s on %s: %d of %d requests: %s\n", row.Path, serverTitle[s], m.Failed, m.Requests, strings.Join(m.Errors, "; "))
 			}
 		}
+	}
+}
+
+// writeMachineCPU prints where the machine's CPU went, path by path: every process's
+// and the kernel's busy time per request, PostgreSQL's part of it, the share of the
+// cores busy, and the highest share of the ceiling's rate that this much CPU per
+// request allows with every core busy. Below the goal, that bound says no
+// queueing or latency change can reach the goal on this machine: only less CPU per
+// request can, in tportal or in the database.
+func (r *Result) writeMachineCPU(w io.Writer) {
+	cores := r.Machine.Cores
+	if cores < 1 || len(r.Rows) == 0 {
+		return
+	}
+	_, withPostgres := r.Rows[0].By[Postgres]
+	fmt.Fprintf(w, "\nWhere the machine's CPU went (every process and the kernel, per request; %d cores give at most %d s of CPU a second):\n\n", cores, cores)
+	head := []string{fmt.Sprintf("path (c = %d)", r.Config.Concurrency), "machine CPU µs/req: " + strings.Join(titles(r.Servers), " / ")}
+	align := []string{"---", "---"}
+	if withPostgres {
+		head = append(head, "of which PostgreSQL's processes")
+		align = append(align, "---:")
+	}
+	head = append(head, "cores busy: "+strings.Join(titles(r.Servers), " / "), "at most, with every core busy: "+strings.Join(titles(r.Servers[1:]), " / "))
+	align = append(align, "---", "---")
+	fmt.Fprintf(w, "| %s |\n|%s|\n", strings.Join(head, " | "), strings.Join(align, "|"))
+	for _, row := range r.Rows {
+		ceil := row.By[Ceiling]
+		var cpu, busy, bound []string
+		for _, s := range r.Servers {
+			m := row.By[s]
+			cpu = append(cpu, thousands(float64(m.MachineCPU)/float64(time.Microsecond)))
+			busy = append(busy, fmt.Sprintf("%.0f %%", 100*m.Busy))
+			if s == Ceiling {
+				continue
+			}
+			switch {
+			case row.Rate > 0:
+				bound = append(bound, "paced")
+			case m.MachineCPU > 0 && ceil.Rate > 0:
+				bound = append(bound, fmt.Sprintf("%.1f %%", 100*float64(cores)/m.MachineCPU.Seconds()/ceil.Rate))
+			default:
+				bound = append(bound, "–")
+			}
+		}
+		cells := []string{row.Label, strings.Join(cpu, " / ")}
+		if withPostgres {
+			cells = append(cells, thousands(float64(row.By[Postgres].DatabaseCPU)/float64(time.Microsecond)))
+		}
+		cells = append(cells, strings.Join(busy, " / "), strings.Join(bound, " / "))
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
 }
 

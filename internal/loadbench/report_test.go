@@ -73,6 +73,20 @@ func TestProcStats(t *testing.T) {
 	if after, err := peakRSS(os.Getpid()); err != nil || after >= before-16<<20 {
 		t.Errorf("peakRSS after reset = %d, %v; want well below %d", after, err, before)
 	}
+	busy, err := machineBusy()
+	if err != nil || busy < cpu {
+		t.Errorf("machineBusy = %v, %v; want at least this process's %v", busy, err, cpu)
+	}
+	self, err := os.ReadFile("/proc/self/comm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := commandCPU(strings.TrimSpace(string(self))); got < cpu {
+		t.Errorf("commandCPU(%q) = %v; want at least this process's %v", strings.TrimSpace(string(self)), got, cpu)
+	}
+	if got := commandCPU("no-such-command"); got != 0 {
+		t.Errorf("commandCPU of no process = %v, want 0", got)
+	}
 	if m := machine(); m.Cores < 1 || m.LoadBefore == "" {
 		t.Errorf("machine() = %+v", m)
 	}
@@ -98,6 +112,39 @@ func TestWritePaced(t *testing.T) {
 	for _, want := range []string{"| closed | 1 000 | 250 | 25.0 % |", "| paced | 200 | 199 | paced |"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table has no %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestWriteMachineCPU: the machine table gives each server's whole-machine CPU per
+// request, PostgreSQL's part, and the highest share of the ceiling that CPU allows
+// with every core busy: 2 cores at 1 000 µs a request serve at most 2 000 a second,
+// 25 % of a ceiling at 8 000.
+func TestWriteMachineCPU(t *testing.T) {
+	m := func(rate float64, machine, database time.Duration, busy float64) *Measure {
+		return &Measure{Rate: rate, MachineCPU: machine, DatabaseCPU: database, Busy: busy}
+	}
+	r := &Result{
+		Config:  Config{Concurrency: 16, Rounds: 1, Duration: time.Second},
+		Servers: []string{Ceiling, SQLite, Postgres},
+		Machine: Machine{Cores: 2},
+		Rows: []Row{
+			{Path: "bookings", Label: "closed", By: map[string]*Measure{
+				Ceiling: m(8000, 250*time.Microsecond, 0, 1), SQLite: m(1800, 1000*time.Microsecond, 0, 0.9),
+				Postgres: m(1000, 1600*time.Microsecond, 600*time.Microsecond, 0.8)}},
+			{Path: "bookingsPaced", Label: "paced", Rate: 200, By: map[string]*Measure{
+				Ceiling: m(200, 500*time.Microsecond, 0, 0.05), SQLite: m(200, 1500*time.Microsecond, 0, 0.15),
+				Postgres: m(200, 2000*time.Microsecond, 700*time.Microsecond, 0.2)}},
+		},
+	}
+	var out strings.Builder
+	r.Write(&out)
+	for _, want := range []string{
+		"| closed | 250 / 1 000 / 1 600 | 600 | 100 % / 90 % / 80 % | 25.0 % / 15.6 % |",
+		"| paced | 500 / 1 500 / 2 000 | 700 | 5 % / 15 % / 20 % | paced / paced |",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the machine table has no %q:\n%s", want, out.String())
 		}
 	}
 }
